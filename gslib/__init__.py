@@ -1,0 +1,31 @@
+"""gslib: the helper library of *gsbook*, deep learning for genomic prediction.
+
+Modules (one topic each; see the book's chapter next to each):
+
+- :mod:`gslib.checks`: input validation and marker coding (chapter 1)
+- :mod:`gslib.datasets`: the wheat and mice data sets, downloaded, verified, cached (chapter 1)
+- :mod:`gslib.simulate`: genotypes by coalescent simulation and traits with known truth (chapter 1)
+- :mod:`gslib.popgen`: allele frequencies, linkage disequilibrium, principal components (chapter 1)
+- :mod:`gslib.kinship`: genomic relationship matrices (chapter 1)
+- :mod:`gslib.linear`: REML variance components (chapter 1; GBLUP follows in chapter 2)
+
+``import gslib`` is cheap: submodules load when first used (``gslib.datasets``) or imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_SUBMODULES = ("checks", "datasets", "simulate", "popgen", "kinship", "linear", "plots")
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'gslib' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_SUBMODULES))

@@ -1,0 +1,312 @@
+"""Input validation and marker coding shared by every gslib model.
+
+Every estimator and loader in gslib passes its inputs through these helpers, so a
+wrong shape, a genotype code outside the declared coding, a missing value or a
+mismatched id gives the same clear ``ValueError`` everywhere (chapter 1, "Why
+marker coding matters").
+
+Codings
+-------
+``"012"``
+    Allele dosage: copies of the counted allele (0, 1, 2). Outbred diploids (mice).
+``"01"``
+    Inbred lines scored as one of two homozygotes (0, 1), as the wheat DArT markers.
+    On the additive dosage scale these are 0 and 2 (see :func:`to_dosage`).
+``"-101"``
+    Dosage centred on the heterozygote (-1, 0, 1), as rrBLUP's ``A.mat`` expects.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+CODINGS: dict[str, tuple[float, ...]] = {
+    "012": (0.0, 1.0, 2.0),
+    "01": (0.0, 1.0),
+    "-101": (-1.0, 0.0, 1.0),
+}
+"""The genotype codings gslib understands, with their allowed values."""
+
+MissingPolicy = Literal["raise", "mean"]
+
+
+def _check_coding(coding: str) -> tuple[float, ...]:
+    if coding not in CODINGS:
+        raise ValueError(
+            f"Unknown genotype coding {coding!r}; choose one of {sorted(CODINGS)}."
+        )
+    return CODINGS[coding]
+
+
+def _to_numeric_2d(X, name: str) -> np.ndarray:
+    """Turn an array-like into a 2-D float64 array or say which column is not numeric."""
+    if isinstance(X, pd.DataFrame):
+        bad = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+        if bad:
+            example = X[bad[0]].dropna().iloc[0] if X[bad[0]].notna().any() else None
+            raise ValueError(
+                f"{name} has {len(bad)} non-numeric column(s), e.g. {bad[0]!r} "
+                f"(value {example!r}). Recode genotypes as numbers first."
+            )
+        X = X.to_numpy()
+    arr = np.asarray(X)
+    if arr.dtype == object or arr.dtype.kind in "USb":
+        if arr.dtype.kind == "b":
+            arr = arr.astype(np.float64)
+        else:
+            try:
+                arr = arr.astype(np.float64)
+            except (TypeError, ValueError):
+                flat = arr.reshape(-1)
+                for i, v in enumerate(flat):
+                    try:
+                        float(v)
+                    except (TypeError, ValueError):
+                        idx = np.unravel_index(i, arr.shape)
+                        raise ValueError(
+                            f"{name} is not numeric: value {v!r} at position {tuple(int(j) for j in idx)}."
+                        ) from None
+                raise
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D matrix (individuals x markers); got shape {arr.shape}."
+        )
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name} is empty: shape {arr.shape}.")
+    return arr.astype(np.float64, copy=False)
+
+
+def check_genotypes(
+    X,
+    coding: str = "012",
+    *,
+    missing: MissingPolicy = "raise",
+    name: str = "X",
+    dtype=np.float64,
+) -> np.ndarray:
+    """Validate a genotype matrix and return it as a float array.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_individuals, n_markers)
+        Genotype codes; a pandas DataFrame is accepted (all columns numeric).
+    coding : {"012", "01", "-101"}
+        The declared coding; any other value is an error that names where it is.
+    missing : {"raise", "mean"}
+        ``"raise"`` (default) refuses missing calls (NaN); ``"mean"`` replaces each by
+        its marker's mean over the observed calls and warns how many were imputed.
+    name : str
+        Name used in error messages.
+    dtype : numpy dtype
+        Returned dtype (float64 by default; the loaders store float32).
+
+    Returns
+    -------
+    numpy.ndarray
+        A copy-free (where possible) float matrix with the same shape.
+
+    Raises
+    ------
+    ValueError
+        Not 2-D, empty, non-numeric, infinite, out-of-coding values, or NaN with
+        ``missing="raise"`` (or a marker with no observed call under ``"mean"``).
+    """
+    allowed = _check_coding(coding)
+    arr = _to_numeric_2d(X, name)
+    if np.isinf(arr).any():
+        i, j = np.argwhere(np.isinf(arr))[0]
+        raise ValueError(f"{name} has an infinite value at row {i}, column {j}.")
+    nan = np.isnan(arr)
+    bad = ~np.isin(arr, allowed) & ~nan
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        codes = "/".join(f"{v:g}" for v in allowed)
+        raise ValueError(
+            f"{name} has {int(bad.sum())} value(s) outside the declared coding "
+            f"{coding!r} ({codes}): e.g. {float(arr[i, j]):g} at row {i}, column {j}."
+        )
+    if nan.any():
+        count = int(nan.sum())
+        i, j = np.argwhere(nan)[0]
+        if missing == "raise":
+            raise ValueError(
+                f"{name} has {count} missing genotype call(s) (NaN), the first at row {i}, "
+                f"column {j}. Impute them (missing='mean' fills each with its marker mean) "
+                "or remove those markers."
+            )
+        if missing != "mean":
+            raise ValueError(f"missing must be 'raise' or 'mean'; got {missing!r}.")
+        empty = np.where(nan.all(axis=0))[0]
+        if empty.size:
+            raise ValueError(
+                f"{name} has {empty.size} marker(s) with no observed call, e.g. column "
+                f"{empty[0]}: they cannot be imputed; remove them."
+            )
+        arr = arr.copy()
+        means = np.nanmean(arr, axis=0)
+        arr[nan] = np.take(means, np.where(nan)[1])
+        warnings.warn(
+            f"{name}: imputed {count} missing call(s) with their marker means.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return arr.astype(dtype, copy=False)
+
+
+def to_dosage(X: np.ndarray, coding: str) -> np.ndarray:
+    """Recode a validated genotype matrix to the additive 0/1/2 dosage scale.
+
+    ``"01"`` (inbred lines) becomes 0/2, since a line scored 1 carries two copies of
+    the counted allele; ``"-101"`` becomes 0/1/2; ``"012"`` is returned unchanged.
+    """
+    _check_coding(coding)
+    X = np.asarray(X)
+    if coding == "01":
+        return X * 2
+    if coding == "-101":
+        return X + 1
+    return X
+
+
+def check_phenotype(y, n: int | None = None, *, name: str = "y") -> np.ndarray:
+    """Validate a phenotype vector; NaN (missing) is allowed and kept.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,) or (n, 1)
+    n : int, optional
+        Expected length (the number of genotyped individuals).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n,)
+    """
+    if isinstance(y, pd.DataFrame):
+        if y.shape[1] != 1:
+            raise ValueError(f"{name} must be one trait; got a DataFrame with {y.shape[1]} columns.")
+        y = y.iloc[:, 0]
+    if isinstance(y, pd.Series) and not (
+        pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y)
+    ):
+        bad = y[pd.to_numeric(y, errors="coerce").isna() & y.notna()]
+        if len(bad):
+            raise ValueError(
+                f"{name} is not numeric: value {bad.iloc[0]!r} at index {bad.index[0]!r}."
+            )
+        y = pd.to_numeric(y)
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a vector of shape (n,); got shape {arr.shape}.")
+    try:
+        arr = arr.astype(np.float64)
+    except (TypeError, ValueError):
+        for i, v in enumerate(arr):
+            try:
+                float(v)
+            except (TypeError, ValueError):
+                raise ValueError(f"{name} is not numeric: value {v!r} at position {i}.") from None
+        raise
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(
+            f"{name} has {arr.shape[0]} values but X has {n} rows (individuals): "
+            "they must match one to one."
+        )
+    if np.isinf(arr).any():
+        raise ValueError(f"{name} has an infinite value at position {int(np.where(np.isinf(arr))[0][0])}.")
+    if np.isnan(arr).all():
+        raise ValueError(f"{name} has no observed value (all {arr.size} are missing).")
+    return arr
+
+
+def observed_mask(y: np.ndarray, *, name: str = "y", warn: bool = True) -> np.ndarray:
+    """Boolean mask of observed phenotypes; warns when some are missing.
+
+    Models train on the observed individuals only and still predict the others (their
+    genotypes are known), which is how genomic selection scores untested candidates.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    mask = ~np.isnan(y)
+    n_missing = int((~mask).sum())
+    if n_missing and warn:
+        warnings.warn(
+            f"{name}: {n_missing} of {y.size} phenotypes are missing; those individuals "
+            "are excluded from training and can still be predicted.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return mask
+
+
+def check_X_y(
+    X,
+    y,
+    coding: str = "012",
+    *,
+    missing: MissingPolicy = "raise",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate genotypes and phenotypes together.
+
+    Returns
+    -------
+    X : float64 array (n, p)
+    y : float64 array (n,), NaN where missing
+    observed : bool array (n,), True where y is observed (a warning is given otherwise)
+    """
+    Xc = check_genotypes(X, coding, missing=missing)
+    yc = check_phenotype(y, Xc.shape[0])
+    return Xc, yc, observed_mask(yc)
+
+
+def check_ids(ids: Sequence, *, name: str = "ids", n: int | None = None) -> np.ndarray:
+    """Validate identifiers: strings, none missing, none duplicated, right count."""
+    arr = np.asarray(ids, dtype=object)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional; got shape {arr.shape}.")
+    if n is not None and arr.size != n:
+        raise ValueError(f"{name} has {arr.size} entries but {n} are needed.")
+    missing = [i for i, v in enumerate(arr) if v is None or (isinstance(v, float) and np.isnan(v))]
+    if missing:
+        raise ValueError(f"{name} has {len(missing)} missing id(s), the first at position {missing[0]}.")
+    arr = arr.astype(str)
+    uniq, counts = np.unique(arr, return_counts=True)
+    dup = uniq[counts > 1]
+    if dup.size:
+        raise ValueError(
+            f"{name} has {dup.size} duplicated id(s), e.g. {', '.join(repr(str(v)) for v in dup[:3])}."
+        )
+    return arr
+
+
+def match_ids(left: Sequence, right: Sequence, *, names: tuple[str, str] = ("genotypes", "phenotypes")) -> np.ndarray:
+    """Index that reorders ``right`` to follow ``left``; every id must be in both.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        ``idx`` such that ``np.asarray(right)[idx]`` equals ``left``.
+
+    Raises
+    ------
+    ValueError
+        Duplicated ids, or ids present on one side only (with counts and examples).
+    """
+    a = check_ids(left, name=f"{names[0]} ids")
+    b = check_ids(right, name=f"{names[1]} ids")
+    only_a = np.setdiff1d(a, b)
+    only_b = np.setdiff1d(b, a)
+    if only_a.size or only_b.size:
+        parts = []
+        if only_a.size:
+            parts.append(f"{only_a.size} only in {names[0]} (e.g. {', '.join(repr(str(v)) for v in only_a[:3])})")
+        if only_b.size:
+            parts.append(f"{only_b.size} only in {names[1]} (e.g. {', '.join(repr(str(v)) for v in only_b[:3])})")
+        raise ValueError("ids do not match: " + "; ".join(parts) + ".")
+    pos = {v: i for i, v in enumerate(b)}
+    return np.array([pos[v] for v in a], dtype=np.int64)

@@ -1,0 +1,117 @@
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gslib.checks import (
+    check_genotypes,
+    check_ids,
+    check_phenotype,
+    check_X_y,
+    match_ids,
+    observed_mask,
+    to_dosage,
+)
+
+
+def test_valid_codings_pass_and_return_float():
+    X = np.array([[0, 1, 2], [2, 1, 0]])
+    out = check_genotypes(X, "012")
+    assert out.dtype == np.float64 and np.array_equal(out, X)
+    assert check_genotypes([[0, 1], [1, 0]], "01").shape == (2, 2)
+    assert check_genotypes([[-1, 0, 1]], "-101").shape == (1, 3)
+
+
+def test_dataframe_input():
+    df = pd.DataFrame({"m1": [0, 1], "m2": [2, 2]})
+    assert np.array_equal(check_genotypes(df), df.to_numpy())
+
+
+@pytest.mark.parametrize("X,coding,msg", [
+    (np.array([[0, 1, 3]]), "012", r"outside the declared coding '012' \(0/1/2\): e\.g\. 3 at row 0, column 2"),
+    (np.array([[0, 2]]), "01", r"outside the declared coding '01'.*2 at row 0, column 1"),
+    (np.array([[0, 0.5]]), "012", r"0\.5 at row 0, column 1"),
+    (np.array([0, 1, 2]), "012", r"2-D matrix.*\(3,\)"),
+    (np.zeros((0, 4)), "012", "empty"),
+    (np.array([[0, np.inf]]), "012", "infinite value at row 0, column 1"),
+])
+def test_bad_genotypes(X, coding, msg):
+    with pytest.raises(ValueError, match=msg):
+        check_genotypes(X, coding)
+
+
+def test_unknown_coding():
+    with pytest.raises(ValueError, match="Unknown genotype coding 'ACGT'"):
+        check_genotypes([[0]], "ACGT")
+
+
+def test_non_numeric_genotypes():
+    with pytest.raises(ValueError, match=r"value 'AA' at position \(1, 0\)"):
+        check_genotypes(np.array([["0", "1"], ["AA", "1"]], dtype=object))
+    with pytest.raises(ValueError, match="non-numeric column.*'m2'"):
+        check_genotypes(pd.DataFrame({"m1": [0, 1], "m2": ["A", "B"]}))
+
+
+def test_missing_genotypes_raise_or_impute():
+    X = np.array([[0, 2], [np.nan, 2], [2, 0]])
+    with pytest.raises(ValueError, match=r"1 missing genotype call\(s\).*row 1, column 0"):
+        check_genotypes(X)
+    with pytest.warns(UserWarning, match="imputed 1 missing call"):
+        out = check_genotypes(X, missing="mean")
+    assert out[1, 0] == 1.0  # mean of 0 and 2
+    with pytest.raises(ValueError, match="no observed call"):
+        check_genotypes(np.array([[np.nan, 1], [np.nan, 0]]), missing="mean")
+    with pytest.raises(ValueError, match="outside the declared coding"):
+        check_genotypes(np.array([[np.nan, 1], [7, 0]]), missing="mean")
+
+
+def test_to_dosage():
+    assert np.array_equal(to_dosage(np.array([[0, 1]]), "01"), [[0, 2]])
+    assert np.array_equal(to_dosage(np.array([[-1, 0, 1]]), "-101"), [[0, 1, 2]])
+
+
+def test_phenotype_checks():
+    assert check_phenotype([1, 2, 3]).dtype == np.float64
+    assert check_phenotype(np.ones((3, 1))).shape == (3,)
+    with pytest.raises(ValueError, match="3 values but X has 4 rows"):
+        check_phenotype([1, 2, 3], 4)
+    with pytest.raises(ValueError, match=r"shape \(n,\); got shape \(3, 2\)"):
+        check_phenotype(np.ones((3, 2)))
+    with pytest.raises(ValueError, match="not numeric: value 'tall' at index 1"):
+        check_phenotype(pd.Series([1.0, "tall", 2.0]))
+    with pytest.raises(ValueError, match="not numeric: value 'x' at position 0"):
+        check_phenotype(np.array(["x", "1"], dtype=object))
+    with pytest.raises(ValueError, match="no observed value"):
+        check_phenotype([np.nan, np.nan])
+    with pytest.raises(ValueError, match="infinite"):
+        check_phenotype([1, np.inf])
+
+
+def test_missing_phenotypes_warn_and_stay_predictable():
+    X = np.array([[0, 1], [1, 1], [2, 0]])
+    with pytest.warns(UserWarning, match="1 of 3 phenotypes are missing.*still be predicted"):
+        Xc, y, obs = check_X_y(X, [1.0, np.nan, 2.0])
+    assert obs.tolist() == [True, False, True] and Xc.shape == (3, 2) and np.isnan(y[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert observed_mask(np.array([1.0, 2.0])).all()
+
+
+def test_ids():
+    assert check_ids(["a", "b"]).tolist() == ["a", "b"]
+    with pytest.raises(ValueError, match="1 duplicated id.*'a'"):
+        check_ids(["a", "b", "a"])
+    with pytest.raises(ValueError, match="missing id.*position 1"):
+        check_ids(["a", None])
+    with pytest.raises(ValueError, match="has 2 entries but 3 are needed"):
+        check_ids(["a", "b"], n=3)
+
+
+def test_match_ids():
+    idx = match_ids(["b", "a", "c"], ["a", "b", "c"])
+    assert np.array_equal(np.array(["a", "b", "c"])[idx], ["b", "a", "c"])
+    with pytest.raises(ValueError, match=r"1 only in genotypes \(e\.g\. 'c'\); 1 only in phenotypes \(e\.g\. 'd'\)"):
+        match_ids(["a", "c"], ["a", "d"])
+    with pytest.raises(ValueError, match="duplicated"):
+        match_ids(["a", "a"], ["a", "b"])

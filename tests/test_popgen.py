@@ -1,0 +1,29 @@
+import numpy as np
+import pytest
+
+from gslib.popgen import allele_frequencies, ld_decay, ld_r2, minor_allele_frequencies
+
+
+def test_frequencies():
+    X = np.array([[0, 2], [2, 2], [1, 2]])
+    assert np.allclose(allele_frequencies(X), [0.5, 1.0])
+    assert np.allclose(minor_allele_frequencies(X), [0.5, 0.0])
+
+
+def test_ld_r2_known_values():
+    x = np.array([0, 1, 2, 1, 0, 2], dtype=float)
+    X = np.column_stack([x, x, 2 - x, np.ones(6)])
+    assert np.allclose(ld_r2(X, [0, 0], [1, 2]), [1.0, 1.0])
+    assert np.isnan(ld_r2(X, [0], [3])[0])  # monomorphic: undefined
+
+
+def test_ld_decay_bins_and_errors():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 3, size=(50, 20)).astype(float)
+    pos = np.arange(20) * 0.1
+    out = ld_decay(X, pos, max_distance=0.5, bins=5, max_lag=10)
+    assert out["distance"].max() <= 0.5 + 1e-12 and set(out["bin"].round(2)) <= {0.05, 0.15, 0.25, 0.35, 0.45}
+    with pytest.raises(ValueError, match="sorted"):
+        ld_decay(X, pos[::-1], max_distance=1)
+    with pytest.raises(ValueError, match="one entry per marker"):
+        ld_decay(X, pos[:5], max_distance=1)

@@ -1,0 +1,115 @@
+import numpy as np
+import pytest
+
+from gslib.kinship import vanraden
+from gslib.linear import reml
+from gslib.popgen import ld_r2, principal_components
+from gslib.simulate import simulate_dataset, simulate_genotypes, simulate_trait
+
+
+@pytest.fixture(scope="module")
+def geno():
+    return simulate_genotypes(400, 1500, n_chromosomes=3, n_populations=2, seed=11)
+
+
+def test_genotypes_shape_coding_map(geno):
+    assert geno.X.shape == (400, 1500)
+    assert set(np.unique(geno.X)) <= {0, 1, 2}
+    freq = geno.X.mean(axis=0) / 2
+    assert np.minimum(freq, 1 - freq).min() >= 0.05  # the MAF filter
+    assert geno.map["chr"].value_counts().sort_index().tolist() == [500, 500, 500]
+    for _, m in geno.map.groupby("chr"):
+        assert np.all(np.diff(m["pos"].to_numpy()) > 0)  # map order
+    assert (geno.population == "pop0").sum() == 200
+
+
+def test_same_seed_same_genotypes(geno):
+    again = simulate_genotypes(400, 1500, n_chromosomes=3, n_populations=2, seed=11)
+    assert np.array_equal(again.X, geno.X)
+    other = simulate_genotypes(400, 1500, n_chromosomes=3, n_populations=2, seed=12)
+    assert not np.array_equal(other.X, geno.X)
+
+
+def test_ld_decays_with_distance(geno):
+    X = geno.X[:, :500].astype(float)  # chromosome 1, map order
+    adjacent = np.nanmean(ld_r2(X, np.arange(0, 499), np.arange(1, 500)))
+    distant = np.nanmean(ld_r2(X, np.arange(0, 250), np.arange(250, 500)))  # ~0.5 Morgan apart
+    other_chrom = np.nanmean(ld_r2(geno.X.astype(float), np.arange(0, 500), np.arange(500, 1000)))
+    assert adjacent > 3 * distant
+    assert adjacent > 0.08
+    assert distant < 0.03 and other_chrom < 0.03
+
+
+def test_population_structure_is_visible(geno):
+    scores, explained = principal_components(geno.X, 2)
+    pop = geno.population == "pop0"
+    pc1 = scores[:, 0]
+    # the first PC separates the two sub-populations almost perfectly
+    threshold = (pc1[pop].mean() + pc1[~pop].mean()) / 2
+    side = pc1 > threshold
+    assert max((side == pop).mean(), (side != pop).mean()) > 0.95
+    assert explained[0] > 2 * explained[1]
+
+
+def test_trait_heritability_is_exact_and_additive_h2_equals_H2(geno):
+    tr = simulate_trait(geno.X, n_qtl=50, H2=0.4, seed=1)
+    assert tr.H2 == pytest.approx(0.4, abs=1e-12)
+    assert np.var(tr.y) == pytest.approx(1.0, abs=1e-12)
+    assert tr.h2 == pytest.approx(0.4, abs=1e-9)
+    assert np.allclose(tr.a, tr.g - tr.g.mean(), atol=1e-8)
+    assert tr.qtl.size == 50
+    assert np.array_equal(simulate_trait(geno.X, n_qtl=50, H2=0.4, seed=1).y, tr.y)
+
+
+def test_non_additive_trait(geno):
+    tr = simulate_trait(geno.X, n_qtl=60, H2=0.6, dominance=0.3, epistasis=0.3, seed=2)
+    assert tr.H2 == pytest.approx(0.6, abs=1e-12)
+    assert 0.05 < tr.h2 < 0.6 - 0.05  # part of the genetic variance is not additive
+    assert np.allclose(sum(tr.parts.values()), tr.g)
+    shares = np.array([np.var(tr.parts[k]) for k in ("additive", "dominance", "epistasis")]) / 0.6
+    assert np.allclose(shares, [0.4, 0.3, 0.3], atol=0.08)
+    assert tr.epistatic_pairs.shape == (30, 2)
+    assert set(tr.epistatic_pairs.ravel()) <= set(tr.qtl)
+
+
+@pytest.mark.parametrize("kwargs,msg", [
+    (dict(H2=0), r"H2 must be in \(0, 1\]"),
+    (dict(H2=0.5, dominance=0.7, epistasis=0.4), "sum at most 1"),
+    (dict(n_qtl=0), "n_qtl must be between 1"),
+    (dict(qtl=[1, 1]), "distinct marker indices"),
+])
+def test_trait_bad_arguments(geno, kwargs, msg):
+    with pytest.raises(ValueError, match=msg):
+        simulate_trait(geno.X, **kwargs)
+
+
+def test_trait_rejects_bad_genotypes():
+    with pytest.raises(ValueError, match="outside the declared coding"):
+        simulate_trait(np.array([[0, 3], [1, 2]]))
+
+
+def test_genotype_bad_arguments():
+    with pytest.raises(ValueError, match="n_chromosomes"):
+        simulate_genotypes(10, 5, n_chromosomes=6)
+    with pytest.raises(ValueError, match="maf"):
+        simulate_genotypes(10, 5, n_chromosomes=1, maf=0.6)
+
+
+def test_simulate_dataset_carries_truth():
+    ds = simulate_dataset(100, 300, n_qtl=10, H2=0.7, n_chromosomes=2, seed=5)
+    assert (ds.n, ds.p) == (100, 300) and ds.truth["g"].shape == (100,)
+    assert ds.truth["H2"] == pytest.approx(0.7)
+    assert set(ds.covariates["population"]) == {"pop0", "pop1"}
+    assert ds.subset(rows=np.arange(10)).truth["g"].shape == (10,)
+
+
+def test_reml_recovers_h2_at_n2000():
+    """An additive trait's h2 is recovered by REML on VanRaden's G (mean of 8 traits)."""
+    estimates = []
+    for seed in (1, 2):
+        geno = simulate_genotypes(2000, 2000, n_chromosomes=4, seed=seed)
+        eig = np.linalg.eigh(vanraden(geno.X))
+        for rep in range(4):
+            tr = simulate_trait(geno.X, n_qtl=200, H2=0.5, seed=10 * seed + rep)
+            estimates.append(reml(tr.y, eigen=eig).h2)
+    assert abs(np.mean(estimates) - 0.5) < 0.05, estimates
