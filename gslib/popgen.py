@@ -25,19 +25,24 @@ def minor_allele_frequencies(X) -> np.ndarray:
     return np.minimum(f, 1 - f)
 
 
-def ld_r2(X, i, j) -> np.ndarray:
+def ld_r2(X, i, j, *, chunk: int = 4096) -> np.ndarray:
     """Squared correlation r2 between marker columns ``i`` and ``j`` (arrays of indices).
 
-    Pairs with a monomorphic marker give NaN (r2 is undefined there).
+    Columns are standardised once and the pairs processed in chunks, so many pairs on a
+    large matrix stay cheap in memory. Pairs with a monomorphic marker give NaN (r2 is
+    undefined there).
     """
     X = np.asarray(X, dtype=np.float64)
-    i, j = np.asarray(i), np.asarray(j)
-    A = X[:, i] - X[:, i].mean(axis=0)
-    B = X[:, j] - X[:, j].mean(axis=0)
-    num = (A * B).sum(axis=0)
-    den = np.sqrt((A * A).sum(axis=0) * (B * B).sum(axis=0))
+    i, j = np.atleast_1d(np.asarray(i)), np.atleast_1d(np.asarray(j))
+    if i.shape != j.shape:
+        raise ValueError(f"i and j must have the same shape; got {i.shape} and {j.shape}.")
+    sd = X.std(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+        Zs = (X - X.mean(axis=0)) / np.where(sd > 0, sd, np.nan)
+    r = np.empty(i.size)
+    for start in range(0, i.size, chunk):
+        a, b = i[start:start + chunk], j[start:start + chunk]
+        r[start:start + chunk] = np.einsum("nk,nk->k", Zs[:, a], Zs[:, b]) / X.shape[0]
     return r**2
 
 
@@ -98,6 +103,17 @@ def principal_components(X, n_components: int = 2) -> tuple[np.ndarray, np.ndarr
     """
     X = check_genotypes(X, "012")
     Z = X - X.mean(axis=0)
-    U, s, _ = np.linalg.svd(Z, full_matrices=False)
-    k = min(n_components, s.size)
-    return U[:, :k] * s[:k], (s[:k] ** 2) / (s**2).sum()
+    # eigen-decomposition of the smaller Gram matrix: n x n when n < p (the usual case)
+    if Z.shape[0] <= Z.shape[1]:
+        lam, U = np.linalg.eigh(Z @ Z.T)
+    else:
+        lam, V = np.linalg.eigh(Z.T @ Z)
+        U = Z @ V / np.sqrt(np.clip(lam, 1e-300, None))
+    order = np.argsort(lam)[::-1]
+    lam = np.clip(lam[order], 0, None)
+    U = U[:, order]
+    k = min(n_components, lam.size)
+    scores = U[:, :k] * np.sqrt(lam[:k])
+    # fix the arbitrary sign: the largest loading of each component is positive
+    signs = np.sign(scores[np.abs(scores).argmax(axis=0), np.arange(k)])
+    return scores * signs, lam[:k] / lam.sum()

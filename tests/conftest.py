@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import http.server
 import threading
 from pathlib import Path
 
 import pytest
-from rfixtures import fake_mice, fake_wheat, write_rdata
+from rfixtures import fake_mice, fake_wheat, sha256, write_rdata
 
 from gslib import datasets
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
@@ -89,3 +91,8 @@ def fake_mice(n: int = 10, seed: int = 0) -> dict:
         "mice.X": RMatrix(X, ids, snps),
         "mice.map": mp,
     }
+
+
+def sha256(path) -> str:
+    """Hex sha256 of a file."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import sha256
-from rfixtures import fake_mice, fake_wheat
+from rfixtures import fake_mice, fake_wheat, sha256
 
 from gslib import datasets
 from gslib.datasets import Dataset, DatasetError, fetch, load_mice, load_wheat

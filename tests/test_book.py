@@ -1,0 +1,57 @@
+"""The book's own conventions: one repository URL, notebooks stripped, shaped and listed."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _toc_files(node) -> list[str]:
+    out = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("file", "root"):
+                out.append(value)
+            else:
+                out += _toc_files(value)
+    elif isinstance(node, list):
+        for value in node:
+            out += _toc_files(value)
+    return out
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_shape(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code), "commit notebooks without outputs"
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    h1 = [line for line in text.splitlines() if line.startswith("# ")]
+    assert len(h1) == 1, f"one H1 per notebook, found {h1}"
+    for section in ("## Overview", "## Prerequisites", "## Summary", "## Exercises"):
+        assert section in text, f"missing {section}"
+    assert any("remove-cell" in c.metadata.get("tags", []) and "assert" in c.source for c in code), \
+        "hidden assert cells check the notebook's numbers"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_colab_install_cell_uses_the_one_repository_url(path):
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    first = nbformat.read(path, as_version=4).cells[0]
+    assert "remove-cell" in first.metadata.get("tags", [])
+    assert f"git+{url}" in first.source and 'find_spec("gslib")' in first.source
+
+
+def test_every_page_is_in_the_toc():
+    toc = set(_toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text())))
+    pages = {str(p.relative_to(ROOT).with_suffix("")) for p in (ROOT / "book").glob("*.md")}
+    pages |= {str(p.relative_to(ROOT).with_suffix("")) for p in NOTEBOOKS}
+    assert pages == toc
