@@ -18,7 +18,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("checks", "datasets", "simulate", "popgen", "kinship", "linear", "plots")
+_SUBMODULES = ("checks", "datasets", "simulate", "popgen", "kinship", "linear")
 
 
 def __getattr__(name: str):
