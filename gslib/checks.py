@@ -310,3 +310,95 @@ def match_ids(left: Sequence, right: Sequence, *, names: tuple[str, str] = ("gen
         raise ValueError("ids do not match: " + "; ".join(parts) + ".")
     pos = {v: i for i, v in enumerate(b)}
     return np.array([pos[v] for v in a], dtype=np.int64)
+
+
+class CovariateEncoder:
+    """Design matrix of fixed covariates (intercept first), learned on training individuals.
+
+    Numeric columns enter as they are; categorical, string or boolean columns become one
+    indicator per level except the first (the intercept carries it). Cast an integer code that
+    is really a factor (e.g. mice ``Litter``) to ``"category"`` first. Levels are learned in
+    :meth:`fit`; a level first seen in :meth:`transform` (an individual to predict whose
+    group had no training record) gets no effect, with a warning.
+
+    ``CovariateEncoder().fit(None)`` gives the intercept-only design.
+    """
+
+    def fit(self, covariates, n: int | None = None) -> CovariateEncoder:
+        self.columns_: list[str] = []
+        self.levels_: dict[str, list] = {}
+        if covariates is None:
+            return self
+        df = self._frame(covariates, n)
+        for col in df.columns:
+            s = df[col]
+            if s.isna().any():
+                raise ValueError(
+                    f"covariate {col!r} has {int(s.isna().sum())} missing value(s), e.g. at "
+                    f"index {s.index[s.isna()][0]!r}; fill or drop them first."
+                )
+            if self._is_factor(s):
+                levels = sorted(pd.unique(s.astype(str)))
+                if len(levels) < 2:
+                    raise ValueError(f"covariate {col!r} has a single level ({levels[0]!r}): it cannot be estimated.")
+                self.levels_[col] = levels
+            elif not pd.api.types.is_numeric_dtype(s):
+                raise ValueError(f"covariate {col!r} is neither numeric nor categorical.")
+            self.columns_.append(col)
+        return self
+
+    @staticmethod
+    def _is_factor(s: pd.Series) -> bool:
+        return (isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(s)
+                or pd.api.types.is_string_dtype(s) or pd.api.types.is_bool_dtype(s))
+
+    @staticmethod
+    def _frame(covariates, n: int | None) -> pd.DataFrame:
+        if isinstance(covariates, pd.Series):
+            covariates = covariates.to_frame()
+        if not isinstance(covariates, pd.DataFrame):
+            arr = np.asarray(covariates)
+            if arr.ndim == 1:
+                arr = arr[:, None]
+            if arr.ndim != 2:
+                raise ValueError(f"covariates must be a table (n x k); got shape {arr.shape}.")
+            covariates = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+        if n is not None and len(covariates) != n:
+            raise ValueError(f"covariates has {len(covariates)} rows but there are {n} individuals.")
+        return covariates
+
+    def transform(self, covariates, n: int | None = None) -> np.ndarray:
+        """The design matrix ``[1, covariates]`` for these individuals (levels from fit)."""
+        if not hasattr(self, "columns_"):
+            raise ValueError("CovariateEncoder is not fitted.")
+        if not self.columns_:
+            if covariates is not None:
+                raise ValueError("covariates were given here but the model was fitted without them.")
+            if n is None:
+                raise ValueError("n is needed for an intercept-only design.")
+            return np.ones((n, 1))
+        if covariates is None:
+            raise ValueError(f"the model was fitted with covariates {self.columns_}: pass covariates= too.")
+        df = self._frame(covariates, n)
+        missing = [c for c in self.columns_ if c not in df.columns]
+        if missing:
+            raise ValueError(f"covariates lack the column(s) {missing} used in fitting.")
+        blocks = [np.ones((len(df), 1))]
+        for col in self.columns_:
+            s = df[col]
+            if s.isna().any():
+                raise ValueError(f"covariate {col!r} has missing values.")
+            if col in self.levels_:
+                values = s.astype(str).to_numpy()
+                levels = self.levels_[col]
+                unknown = sorted(set(values) - set(levels))
+                if unknown:
+                    warnings.warn(
+                        f"covariate {col!r}: level(s) {unknown[:3]} were not in the training "
+                        "data; those individuals get no effect for it.",
+                        UserWarning, stacklevel=2,
+                    )
+                blocks.append((values[:, None] == np.asarray(levels[1:])[None, :]).astype(float))
+            else:
+                blocks.append(pd.to_numeric(s).to_numpy(dtype=float)[:, None])
+        return np.hstack(blocks)

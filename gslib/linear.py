@@ -1,4 +1,4 @@
-"""Linear mixed models: REML variance components (chapter 1; GBLUP in chapter 2).
+"""Linear mixed models: REML, GBLUP, RKHS, pedigree BLUP and rrBLUP (chapters 1 and 2).
 
 The model is ``y = W b + g + e`` with ``g ~ N(0, s2_g K)`` and ``e ~ N(0, s2_e I)``, ``W``
 fixed covariates (an intercept at least) and ``K`` a relationship matrix (e.g.
@@ -13,9 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize_scalar
+from sklearn.base import BaseEstimator, RegressorMixin
 
-from .checks import check_phenotype
+from .checks import CovariateEncoder, check_genotypes, check_phenotype, observed_mask, to_dosage
+from .kinship import gaussian_kernel, median_squared_distance, vanraden
 
 
 @dataclass
@@ -94,3 +97,358 @@ def reml(y, K=None, W=None, *, eigen: tuple[np.ndarray, np.ndarray] | None = Non
     h = float(res.x)
     ll, s2, beta = parts(h)
     return RemlResult(h2=h, sigma2_g=h * s2, sigma2_e=(1 - h) * s2, beta=beta, loglik=ll)
+
+
+def reml_ai(
+    y,
+    kernels: list,
+    W=None,
+    *,
+    max_iter: int = 100,
+    tol: float = 1e-7,
+) -> dict:
+    """REML with several random effects by average information (AI-REML).
+
+    Model ``y = W b + sum_k g_k + e`` with ``g_k ~ N(0, s2_k K_k)`` and ``e ~ N(0, s2_e I)``.
+    One decomposition no longer diagonalises several kernels, so each iteration works with
+    the dense n x n covariance (Gilmour, Thompson and Cullis 1995): the score and the average
+    of the observed and expected information give a Newton step; a step that would make a
+    variance negative is halved until it does not.
+
+    Returns
+    -------
+    dict with ``variances`` (one per kernel, then the residual), ``beta``, ``loglik``,
+    ``iterations`` and ``Vinv_r`` (V^-1 (y - W b), for BLUPs).
+    """
+    from scipy.linalg import cho_factor, cho_solve
+
+    y = check_phenotype(y)
+    n = y.size
+    W = np.ones((n, 1)) if W is None else np.asarray(W, dtype=np.float64).reshape(n, -1)
+    Ks = [np.asarray(K, dtype=np.float64) for K in kernels] + [np.eye(n)]
+    for K in Ks:
+        if K.shape != (n, n):
+            raise ValueError(f"every kernel must be {n} x {n}; got {K.shape}.")
+    theta = np.full(len(Ks), np.var(y) / len(Ks))
+
+    def evaluate(theta):
+        V = sum(t * K for t, K in zip(theta, Ks))
+        cf = cho_factor(V)
+        ViW = cho_solve(cf, W)
+        A = W.T @ ViW
+        Ai = np.linalg.inv(A)
+        P = cho_solve(cf, np.eye(n)) - ViW @ Ai @ ViW.T
+        Py = P @ y
+        logdet = 2 * np.log(np.diag(cf[0])).sum()
+        ll = -0.5 * (logdet + np.linalg.slogdet(A)[1] + y @ Py)
+        return P, Py, ll, ViW, Ai, cf
+
+    ll_old = -np.inf
+    for it in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
+        P, Py, ll, *_ = evaluate(theta)
+        KPy = [K @ Py for K in Ks]
+        score = np.array([-0.5 * (np.sum(P * K) - Py @ kp) for K, kp in zip(Ks, KPy)])
+        PKPy = [P @ kp for kp in KPy]
+        AI = 0.5 * np.array([[KPy[i] @ PKPy[j] for j in range(len(Ks))] for i in range(len(Ks))])
+        step = np.linalg.solve(AI, score)
+        new = theta + step
+        halvings = 0
+        while np.any(new <= 0) and halvings < 30:
+            step /= 2
+            new = theta + step
+            halvings += 1
+        if np.any(new <= 0):
+            new = np.maximum(new, 1e-8 * np.var(y))
+        converged = np.max(np.abs(new - theta)) < tol * np.sum(theta) and abs(ll - ll_old) < 1e-8 * max(1, abs(ll))
+        theta, ll_old = new, ll
+        if converged:
+            break
+    P, Py, ll, ViW, Ai, cf = evaluate(theta)
+    beta = Ai @ (ViW.T @ y)
+    r = y - W @ beta
+    return {"variances": theta, "beta": beta, "loglik": ll, "iterations": it, "Vinv_r": cho_solve(cf, r)}
+
+
+# ----------------------------------------------------------------------------- estimators
+KERNELS = ("vanraden", "linear", "gaussian", "precomputed")
+
+
+class KernelBLUP(RegressorMixin, BaseEstimator):
+    """BLUP of genetic values under a kernel, variance components by REML (chapter 2).
+
+    ``y = W b + g + e``, ``g ~ N(0, s2_g K)``: GBLUP with VanRaden's G, RKHS regression with
+    a Gaussian kernel, pedigree BLUP with ``kernel="precomputed"`` and the relationship matrix
+    passed as ``X``. Fixed covariates (``covariates=`` in fit and predict) enter ``W``;
+    covariate columns named in ``random`` become extra random effects (e.g. cage), fitted by
+    AI-REML. Individuals with a missing phenotype are left out of fitting and can be predicted.
+
+    Parameters
+    ----------
+    kernel : {"vanraden", "linear", "gaussian", "precomputed"}
+        ``"vanraden"`` needs allele dosages (``coding``); ``"linear"`` is ``X_c X_c' / p``
+        with training-centred columns; ``"gaussian"`` is ``exp(-d2 / (scale * median d2))``
+        averaged over ``scales`` (median over training pairs); ``"precomputed"``: ``X`` is the
+        kernel itself, (n_train x n_train) in fit and (n_new x n_train) in predict.
+    scales : tuple of float
+        Bandwidth multipliers of the Gaussian kernel; several give their average (kernel
+        averaging).
+    coding : {"012", "01", "-101"} or None
+        Declared marker coding, checked on input and converted to dosages for ``vanraden``;
+        None accepts any real numbers (not with ``vanraden``).
+    random : tuple of str
+        Covariate columns fitted as random effects (iid levels) instead of fixed.
+
+    Attributes
+    ----------
+    sigma2_g_, sigma2_e_, heritability_ : variance components and s2_g / (s2_g + s2_e)
+    random_variances_ : dict, variance of each ``random`` effect
+    beta_ : fixed effects (intercept first), alpha_ : kernel weights, n_train_ : int
+    """
+
+    def __init__(self, kernel: str = "vanraden", scales: tuple = (1.0,), coding: str | None = "012",
+                 random: tuple = ()):
+        self.kernel = kernel
+        self.scales = scales
+        self.coding = coding
+        self.random = random
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.pairwise = self.kernel == "precomputed"
+        return tags
+
+    # -- kernels
+    def _check_X(self, X, fitting: bool) -> np.ndarray:
+        if self.kernel not in KERNELS:
+            raise ValueError(f"kernel must be one of {KERNELS}; got {self.kernel!r}.")
+        if self.kernel == "precomputed":
+            K = np.asarray(X, dtype=np.float64)
+            if K.ndim != 2 or not np.isfinite(K).all():
+                raise ValueError("a precomputed kernel must be a finite 2-D matrix.")
+            if fitting and K.shape[0] != K.shape[1]:
+                raise ValueError(f"the training kernel must be square; got {K.shape}.")
+            if not fitting and K.shape[1] != self.n_train_:
+                raise ValueError(f"the kernel must have {self.n_train_} columns (training individuals); got {K.shape}.")
+            return K
+        if self.coding is None:
+            if self.kernel == "vanraden":
+                raise ValueError("kernel='vanraden' needs a marker coding (coding='012', '01' or '-101').")
+            from sklearn.utils.validation import check_array
+            Xc = check_array(X, dtype=np.float64)
+        else:
+            Xc = to_dosage(check_genotypes(X, self.coding), self.coding)
+        if not fitting and Xc.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {Xc.shape[1]} markers; the model was fitted on {self.n_features_in_}.")
+        return Xc
+
+    def _kernel_train(self, X: np.ndarray) -> np.ndarray:
+        if self.kernel == "precomputed":
+            return X
+        if self.kernel == "vanraden":
+            self.freqs_ = X.mean(axis=0) / 2
+            self.X_train_ = X
+            return vanraden(X, self.freqs_)
+        self.X_train_ = X
+        if self.kernel == "linear":
+            self.center_ = X.mean(axis=0)
+            Z = X - self.center_
+            return Z @ Z.T / X.shape[1]
+        self.bandwidth_ = median_squared_distance(X)
+        if len(self.scales) == 0 or min(self.scales) <= 0:
+            raise ValueError("scales must be positive numbers.")
+        return np.mean([gaussian_kernel(X, bandwidth=s * self.bandwidth_) for s in self.scales], axis=0)
+
+    def _kernel_new(self, X: np.ndarray) -> np.ndarray:
+        if self.kernel == "precomputed":
+            return X
+        if self.kernel == "vanraden":
+            return vanraden(self.X_train_, self.freqs_, other=X).T
+        if self.kernel == "linear":
+            return (X - self.center_) @ (self.X_train_ - self.center_).T / X.shape[1]
+        return np.mean([gaussian_kernel(X, self.X_train_, bandwidth=s * self.bandwidth_) for s in self.scales], axis=0)
+
+    # -- covariates
+    def _split_covariates(self, covariates):
+        if not self.random:
+            return covariates, None
+        if not isinstance(covariates, pd.DataFrame):
+            raise ValueError(f"random={self.random!r} needs covariates as a DataFrame with those columns.")
+        missing = [c for c in self.random if c not in covariates.columns]
+        if missing:
+            raise ValueError(f"random effect column(s) {missing} are not in covariates.")
+        fixed = covariates.drop(columns=list(self.random))
+        return (fixed if fixed.shape[1] else None), covariates[list(self.random)]
+
+    def fit(self, X, y, covariates=None):
+        """Estimate variance components by REML and the BLUP of the genetic values."""
+        X = self._check_X(X, fitting=True)
+        n = X.shape[0]
+        y = check_phenotype(y, n)
+        obs = observed_mask(y)
+        if not obs.all():
+            X = X[np.ix_(obs, obs)] if self.kernel == "precomputed" else X[obs]
+            y = y[obs]
+            if covariates is not None:
+                covariates = covariates[obs] if not isinstance(covariates, pd.DataFrame) else covariates.iloc[np.where(obs)[0]]
+        if y.size < 3:
+            raise ValueError("need at least 3 individuals with phenotypes.")
+        self.n_features_in_ = X.shape[1]
+        self.n_train_ = X.shape[0]
+        fixed, rand = self._split_covariates(covariates)
+        self.encoder_ = CovariateEncoder().fit(fixed, y.size)
+        W = self.encoder_.transform(fixed, y.size)
+        if np.linalg.matrix_rank(W) < W.shape[1]:
+            raise ValueError("the fixed covariates are collinear with each other or the intercept.")
+        K = self._kernel_train(X)
+        self.random_levels_ = {}
+        if rand is None:
+            s, U = np.linalg.eigh(K)
+            res = reml(y, W=W, eigen=(s, U))
+            self.sigma2_g_, self.sigma2_e_ = res.sigma2_g, res.sigma2_e
+            self.beta_ = res.beta
+            d = self.sigma2_g_ * np.clip(s, 0, None) + self.sigma2_e_  # eigenvalues of V
+            vinv_r = U @ ((U.T @ (y - W @ self.beta_)) / d)
+            self.random_variances_ = {}
+            self.random_effects_ = {}
+        else:
+            incidences = []
+            for col in rand.columns:
+                values = rand[col].astype(str).to_numpy()
+                levels = sorted(set(values))
+                self.random_levels_[col] = levels
+                incidences.append((values[:, None] == np.asarray(levels)[None, :]).astype(float))
+            res = reml_ai(y, [K] + [Z @ Z.T for Z in incidences], W)
+            var = res["variances"]
+            self.sigma2_g_, self.sigma2_e_ = var[0], var[-1]
+            self.beta_ = res["beta"]
+            vinv_r = res["Vinv_r"]
+            self.random_variances_ = dict(zip(rand.columns, var[1:-1]))
+            self.random_effects_ = {c: var[1 + i] * (incidences[i].T @ vinv_r) for i, c in enumerate(rand.columns)}
+        self.alpha_ = self.sigma2_g_ * vinv_r
+        self.heritability_ = self.sigma2_g_ / (self.sigma2_g_ + self.sigma2_e_)
+        return self
+
+    def _check_fitted(self):
+        if not hasattr(self, "alpha_"):
+            from sklearn.exceptions import NotFittedError
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit first.")
+
+    def predict_genetic(self, X) -> np.ndarray:
+        """Predicted genetic values (the kernel part alone, without fixed or other random effects)."""
+        self._check_fitted()
+        X = self._check_X(X, fitting=False)
+        return self._kernel_new(X) @ self.alpha_
+
+    def predict(self, X, covariates=None) -> np.ndarray:
+        """Fixed effects plus genetic values (plus random covariate effects for known levels)."""
+        g = self.predict_genetic(X)
+        m = g.shape[0]
+        fixed, rand = self._split_covariates(covariates) if self.random else (covariates, None)
+        out = self.encoder_.transform(fixed, m) @ self.beta_ + g
+        if rand is not None:
+            for col, levels in self.random_levels_.items():
+                effects = dict(zip(levels, self.random_effects_[col]))
+                out += np.array([effects.get(v, 0.0) for v in rand[col].astype(str)])
+        return out
+
+
+class GBLUP(KernelBLUP):
+    """Genomic BLUP: :class:`KernelBLUP` with VanRaden's G (chapter 2)."""
+
+    def __init__(self, kernel: str = "vanraden", scales: tuple = (1.0,), coding: str | None = "012",
+                 random: tuple = ()):
+        super().__init__(kernel=kernel, scales=scales, coding=coding, random=random)
+
+
+class RKHS(KernelBLUP):
+    """RKHS regression: :class:`KernelBLUP` with a Gaussian kernel (chapter 2).
+
+    The bandwidth is fixed a priori, ``scale x`` the median squared distance between training
+    individuals; several ``scales`` average their kernels. Choose scales by inner CV
+    (``sklearn.model_selection.GridSearchCV``), never on test folds.
+    """
+
+    def __init__(self, kernel: str = "gaussian", scales: tuple = (1.0,), coding: str | None = "012",
+                 random: tuple = ()):
+        super().__init__(kernel=kernel, scales=scales, coding=coding, random=random)
+
+
+class RRBLUP(RegressorMixin, BaseEstimator):
+    """Ridge-regression BLUP of marker effects (chapter 2).
+
+    ``y = W b + Z u + e`` with ``Z`` the dosages centred by twice the training allele
+    frequencies and ``u ~ N(0, s2_u I)``. The ratio ``lambda = s2_e / s2_u`` comes from REML
+    (on ``G = Z Z' / c``, ``c = 2 sum p(1 - p)``, so ``s2_u = s2_g / c``); the marker effects
+    solve Henderson's mixed-model equations in marker space (``solver="primal"``, a
+    (q + p) x (q + p) system) or, equivalently, ``u = Z' (Z Z' + lambda I)^-1 (y - W b)``
+    (``"dual"``, n x n; the default ``"auto"`` takes the smaller).
+
+    Attributes
+    ----------
+    coef_ : marker effects on the dosage scale; beta_ : fixed effects; lambda_ : s2_e / s2_u;
+    heritability_ : REML genomic heritability.
+    """
+
+    def __init__(self, coding: str = "012", solver: str = "auto"):
+        self.coding = coding
+        self.solver = solver
+
+    def fit(self, X, y, covariates=None):
+        if self.solver not in ("auto", "primal", "dual"):
+            raise ValueError(f"solver must be 'auto', 'primal' or 'dual'; got {self.solver!r}.")
+        X = to_dosage(check_genotypes(X, self.coding), self.coding)
+        y = check_phenotype(y, X.shape[0])
+        obs = observed_mask(y)
+        if not obs.all():
+            X, y = X[obs], y[obs]
+            if covariates is not None:
+                covariates = covariates.iloc[np.where(obs)[0]] if isinstance(covariates, pd.DataFrame) else np.asarray(covariates)[obs]
+        n, p = X.shape
+        self.n_features_in_ = p
+        self.freqs_ = X.mean(axis=0) / 2
+        c = 2 * np.sum(self.freqs_ * (1 - self.freqs_))
+        Z = X - 2 * self.freqs_
+        self.encoder_ = CovariateEncoder().fit(covariates, n)
+        W = self.encoder_.transform(covariates, n)
+        res = reml(y, Z @ Z.T / c, W)
+        self.heritability_ = res.h2
+        self.lambda_ = res.sigma2_e / (res.sigma2_g / c)
+        solver = self.solver if self.solver != "auto" else ("primal" if p <= n else "dual")
+        if solver == "primal":
+            q = W.shape[1]
+            lhs = np.block([[W.T @ W, W.T @ Z], [Z.T @ W, Z.T @ Z + self.lambda_ * np.eye(p)]])
+            rhs = np.concatenate([W.T @ y, Z.T @ y])
+            sol = np.linalg.solve(lhs, rhs)
+            self.beta_, self.coef_ = sol[:q], sol[q:]
+        else:
+            Vs = Z @ Z.T + self.lambda_ * np.eye(n)
+            ViW = np.linalg.solve(Vs, W)
+            self.beta_ = np.linalg.solve(W.T @ ViW, ViW.T @ y)
+            self.coef_ = Z.T @ np.linalg.solve(Vs, y - W @ self.beta_)
+        return self
+
+    def predict_genetic(self, X) -> np.ndarray:
+        """Genomic breeding values ``Z_new u`` (training allele frequencies)."""
+        if not hasattr(self, "coef_"):
+            from sklearn.exceptions import NotFittedError
+            raise NotFittedError("This RRBLUP is not fitted yet; call fit first.")
+        X = to_dosage(check_genotypes(X, self.coding), self.coding)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} markers; the model was fitted on {self.n_features_in_}.")
+        return (X - 2 * self.freqs_) @ self.coef_
+
+    def predict(self, X, covariates=None) -> np.ndarray:
+        g = self.predict_genetic(X)
+        return self.encoder_.transform(covariates, g.shape[0]) @ self.beta_ + g
+
+
+def marker_effects_from_gblup(model: KernelBLUP) -> np.ndarray:
+    """Back-solve marker effects from a fitted VanRaden GBLUP: ``u = Z' alpha / c``.
+
+    Since ``g = K alpha`` with ``K = Z Z' / c``, the same genetic values are ``Z u`` with
+    ``u = Z' alpha / c``: the rrBLUP solution (chapter 2 shows the two agree).
+    """
+    if getattr(model, "kernel", None) != "vanraden" or not hasattr(model, "alpha_"):
+        raise ValueError("needs a fitted KernelBLUP with kernel='vanraden'.")
+    c = 2 * np.sum(model.freqs_ * (1 - model.freqs_))
+    return (model.X_train_ - 2 * model.freqs_).T @ model.alpha_ / c

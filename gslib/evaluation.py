@@ -1,0 +1,293 @@
+"""Cross-validation harness and metrics shared by every chapter (chapter 2).
+
+One function, :func:`cross_validate`, runs any gslib or scikit-learn regressor over given
+fold ids (wheat: BGLR's ``wheat.sets``) or seeded k-fold splits and returns a tidy
+DataFrame, one row per fold. Everything learned from data (scaling, marker filters,
+hyper-parameters, variance components, kernel bandwidths) happens inside the model's ``fit``
+on the training folds only; wrap preprocessing and tuning in the estimator
+(``sklearn.pipeline.Pipeline``, ``GridSearchCV``, :class:`WithCovariates`) and the harness
+guarantees no leakage, since the test individuals reach the model only through ``predict``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+
+from .checks import CovariateEncoder, check_phenotype
+
+
+# ----------------------------------------------------------------------------- metrics
+def pearson(y, pred) -> float:
+    """Pearson correlation; NaN with a warning when the predictions are (near) constant."""
+    y, pred = np.asarray(y, float), np.asarray(pred, float)
+    if is_constant(pred, y):
+        warnings.warn("predictions are (near) constant: r is undefined (collapsed model?).",
+                      UserWarning, stacklevel=2)
+        return float("nan")
+    return float(np.corrcoef(y, pred)[0, 1])
+
+
+def is_constant(pred, y=None, rtol: float = 1e-6) -> bool:
+    """True when ``pred`` varies less than ``rtol`` times the spread of ``y`` (or 1)."""
+    scale = np.std(y) if y is not None and np.std(y) > 0 else 1.0
+    return bool(np.std(pred) <= rtol * scale)
+
+
+def top_coincidence(y, pred, fraction: float = 0.2) -> float:
+    """Share of the top ``fraction`` by observed value that is also in the predicted top.
+
+    The breeder's metric: how many of the truly best individuals a selection on the
+    predictions would keep. Random predictions score ``fraction`` on average.
+    """
+    y, pred = np.asarray(y, float), np.asarray(pred, float)
+    k = max(1, int(round(fraction * y.size)))
+    top_obs = set(np.argsort(-y, kind="stable")[:k])
+    top_pred = set(np.argsort(-pred, kind="stable")[:k])
+    return len(top_obs & top_pred) / k
+
+
+def fold_metrics(y, pred, pred_genetic=None) -> dict:
+    """The metrics of one test fold."""
+    y, pred = np.asarray(y, float), np.asarray(pred, float)
+    constant = is_constant(pred, y)
+    out = {
+        "r": float("nan") if constant else float(np.corrcoef(y, pred)[0, 1]),
+        "mse": float(np.mean((y - pred) ** 2)),
+        "spearman": float("nan") if constant else float(stats.spearmanr(y, pred).statistic),
+        "top20": top_coincidence(y, pred, 0.2),
+        "constant": constant,
+    }
+    if pred_genetic is not None:
+        pg = np.asarray(pred_genetic, float)
+        out["r_genomic"] = float("nan") if is_constant(pg, y) else float(np.corrcoef(y, pg)[0, 1])
+    return out
+
+
+# ----------------------------------------------------------------------------- folds
+def kfold_ids(n: int, n_splits: int = 10, *, n_repeats: int = 1, random_state: int = 0) -> np.ndarray:
+    """Seeded k-fold ids (1..k) for ``n`` individuals; shape (n_repeats, n).
+
+    Fold sizes differ by at most one; the same seed always gives the same folds.
+    """
+    if not 2 <= n_splits <= n:
+        raise ValueError(f"n_splits must be between 2 and n={n}; got {n_splits}.")
+    rng = np.random.default_rng(random_state)
+    out = np.empty((n_repeats, n), dtype=np.int64)
+    for r in range(n_repeats):
+        out[r, rng.permutation(n)] = np.arange(n) % n_splits + 1
+    return out
+
+
+# ----------------------------------------------------------------------------- covariates
+class WithCovariates(RegressorMixin, BaseEstimator):
+    """Give any regressor fixed covariates: OLS on the covariates, the model on the residuals.
+
+    ``fit(X, y, covariates)`` regresses ``y`` on the covariate design (training fold only),
+    fits ``estimator`` to the residuals on ``X``; ``predict`` adds both parts, and
+    ``predict_genetic`` returns the marker part alone. This is how scikit-learn models
+    (LASSO, SVR, forests, ...) take the same fixed effects as GBLUP.
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, y, covariates=None):
+        y = check_phenotype(y, len(X))
+        self.encoder_ = CovariateEncoder().fit(covariates, y.size)
+        W = self.encoder_.transform(covariates, y.size)
+        self.beta_, *_ = np.linalg.lstsq(W, y, rcond=None)
+        self.estimator_ = clone(self.estimator).fit(X, y - W @ self.beta_)
+        return self
+
+    def predict_genetic(self, X):
+        return self.estimator_.predict(X)
+
+    def predict(self, X, covariates=None):
+        g = self.predict_genetic(X)
+        return self.encoder_.transform(covariates, len(g)) @ self.beta_ + g
+
+
+def _accepts_covariates(model) -> bool:
+    return "covariates" in inspect.signature(model.fit).parameters
+
+
+def _is_pairwise(model) -> bool:
+    try:
+        return bool(model.__sklearn_tags__().input_tags.pairwise)
+    except AttributeError:
+        return getattr(model, "kernel", None) == "precomputed"
+
+
+def _take(obj, rows):
+    if obj is None:
+        return None
+    if isinstance(obj, (pd.DataFrame, pd.Series)):
+        return obj.iloc[rows]
+    return np.asarray(obj)[rows]
+
+
+# ----------------------------------------------------------------------------- harness
+def cross_validate(
+    model,
+    X,
+    y,
+    folds=None,
+    *,
+    covariates=None,
+    n_splits: int = 10,
+    random_state: int = 0,
+    model_name: str | None = None,
+    ids=None,
+    progress: bool | None = None,
+    return_predictions: bool = False,
+):
+    """Cross-validate ``model`` and return one row of metrics per test fold.
+
+    Parameters
+    ----------
+    model : a gslib or scikit-learn regressor (cloned for each fold, never refitted in place)
+    X : array (n, p) of markers, or (n, n) relationship matrix for a ``precomputed`` kernel
+    y : array (n,); individuals with NaN are never trained on nor scored
+    folds : array (n,) of fold ids, or (r, n) for r repeats; None: seeded ``n_splits``-fold
+    covariates : DataFrame or array (n, k), optional
+        Sliced per fold and passed as ``covariates=`` to ``fit`` and ``predict``; a model
+        whose ``fit`` does not take them is wrapped in :class:`WithCovariates`.
+    model_name : str, optional (default: the estimator's class name)
+    progress : bool, optional
+        Show a progress bar (default: only on a terminal, never inside notebooks).
+    return_predictions : bool
+        Also return the out-of-fold predictions (for pooled r and plots).
+
+    Returns
+    -------
+    DataFrame with columns ``model, repeat, fold, n_train, n_test, r, r_genomic, mse,
+    spearman, top20, constant, fit_seconds`` (``r_genomic`` only where the model predicts a
+    genetic part); with ``return_predictions`` also a DataFrame ``model, repeat, fold, id, y,
+    pred, pred_genetic``.
+    """
+    from sklearn.utils.validation import check_array
+
+    n = len(y)
+    y = check_phenotype(y, n)
+    pairwise = _is_pairwise(model)
+    if pairwise:
+        X = check_array(X, dtype=np.float64)
+        if X.shape != (n, n):
+            raise ValueError(f"a precomputed kernel must be {n} x {n}; got {X.shape}.")
+    elif len(X) != n:
+        raise ValueError(f"X has {len(X)} rows but y has {n} values.")
+    if covariates is not None and len(covariates) != n:
+        raise ValueError(f"covariates has {len(covariates)} rows but y has {n} values.")
+    if folds is None:
+        folds = kfold_ids(n, n_splits, random_state=random_state)
+    folds = np.asarray(folds)
+    if folds.ndim == 1:
+        folds = folds[None, :]
+    if folds.shape[1] != n:
+        raise ValueError(f"folds must have {n} entries per repeat; got shape {folds.shape}.")
+    if covariates is not None and not _accepts_covariates(model):
+        model = WithCovariates(model)
+    name = model_name or type(getattr(model, "estimator", model)).__name__
+    ids = np.arange(n).astype(str) if ids is None else np.asarray(ids).astype(str)
+    observed = ~np.isnan(y)
+    tasks = [(r, k) for r in range(folds.shape[0]) for k in np.unique(folds[r])]
+    show = progress if progress is not None else (sys.stderr.isatty() and "ipykernel" not in sys.modules)
+    bar = None
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(tasks), desc=name, leave=False)
+    rows, preds = [], []
+    for r, k in tasks:
+        test = np.where((folds[r] == k) & observed)[0]
+        train = np.where((folds[r] != k) & observed)[0]
+        if test.size < 2:
+            continue
+        est = clone(model)
+        kw_fit = {"covariates": _take(covariates, train)} if covariates is not None else {}
+        kw_pred = {"covariates": _take(covariates, test)} if covariates is not None else {}
+        Xtr = X[np.ix_(train, train)] if pairwise else _take(X, train)
+        Xte = X[np.ix_(test, train)] if pairwise else _take(X, test)
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            est.fit(Xtr, y[train], **kw_fit)
+        seconds = time.perf_counter() - start
+        pred = np.asarray(est.predict(Xte, **kw_pred), dtype=float)
+        pg = np.asarray(est.predict_genetic(Xte), dtype=float) if hasattr(est, "predict_genetic") else None
+        metrics = fold_metrics(y[test], pred, pg)
+        if metrics["constant"]:
+            warnings.warn(f"{name}, fold {k}: constant predictions (collapsed model); r is NaN.",
+                          UserWarning, stacklevel=2)
+        rows.append({"model": name, "repeat": r, "fold": int(k), "n_train": train.size,
+                     "n_test": test.size, **metrics, "fit_seconds": seconds})
+        if return_predictions:
+            preds.append(pd.DataFrame({"model": name, "repeat": r, "fold": int(k), "id": ids[test],
+                                       "y": y[test], "pred": pred,
+                                       "pred_genetic": pg if pg is not None else np.nan}))
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.close()
+    scores = pd.DataFrame(rows)
+    if return_predictions:
+        return scores, pd.concat(preds, ignore_index=True)
+    return scores
+
+
+# ----------------------------------------------------------------------------- summaries
+def summarize(scores: pd.DataFrame, predictions: pd.DataFrame | None = None, by=("model",)) -> pd.DataFrame:
+    """Mean, sd and 95% confidence interval of the fold r per group, with other metrics.
+
+    The interval is ``mean +- t(0.975, k - 1) sd / sqrt(k)`` over the k folds (folds are not
+    independent, so it is approximate, as usual in the literature). With ``predictions``, the
+    pooled r over all out-of-fold predictions is added.
+    """
+    by = list(by)
+    g = scores.groupby(by, sort=False)
+    out = g["r"].agg(r_mean="mean", r_sd="std", folds="count")
+    half = stats.t.ppf(0.975, np.maximum(out["folds"] - 1, 1)) * out["r_sd"] / np.sqrt(out["folds"])
+    out["ci_low"], out["ci_high"] = out["r_mean"] - half, out["r_mean"] + half
+    if "r_genomic" in scores:
+        out["r_genomic_mean"] = g["r_genomic"].mean()
+    out["mse_mean"] = g["mse"].mean()
+    out["top20_mean"] = g["top20"].mean()
+    out["collapsed_folds"] = g["constant"].sum()
+    if predictions is not None:
+        pooled = predictions.groupby(by, sort=False)[["y", "pred"]].apply(
+            lambda d: d["y"].corr(d["pred"]))
+        out["r_pooled"] = pooled
+    return out
+
+
+@dataclass
+class PairedComparison:
+    """Per-fold difference in r between two models on the same folds."""
+
+    mean: float
+    sd: float
+    ci_low: float
+    ci_high: float
+    wins: int
+    folds: int
+
+
+def paired_difference(scores: pd.DataFrame, a: str, b: str, metric: str = "r") -> PairedComparison:
+    """Mean difference ``a - b`` in ``metric`` over the folds both models share."""
+    wide = scores.pivot_table(index=["repeat", "fold"], columns="model", values=metric)
+    if a not in wide or b not in wide:
+        raise ValueError(f"models {a!r} and {b!r} must both be in scores; found {list(wide.columns)}.")
+    d = (wide[a] - wide[b]).dropna()
+    k = d.size
+    half = stats.t.ppf(0.975, max(k - 1, 1)) * d.std(ddof=1) / np.sqrt(k)
+    return PairedComparison(float(d.mean()), float(d.std(ddof=1)), float(d.mean() - half),
+                            float(d.mean() + half), int((d > 0).sum()), k)
