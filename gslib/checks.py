@@ -186,6 +186,8 @@ def check_phenotype(y, n: int | None = None, *, name: str = "y") -> np.ndarray:
     -------
     numpy.ndarray of float64, shape (n,)
     """
+    if y is None:
+        raise ValueError(f"this estimator requires y to be passed, but the target {name} is None.")
     if isinstance(y, pd.DataFrame):
         if y.shape[1] != 1:
             raise ValueError(f"{name} must be one trait; got a DataFrame with {y.shape[1]} columns.")
@@ -201,6 +203,10 @@ def check_phenotype(y, n: int | None = None, *, name: str = "y") -> np.ndarray:
         y = pd.to_numeric(y)
     arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == 1:
+        from sklearn.exceptions import DataConversionWarning
+
+        warnings.warn(f"A column-vector y was passed when a 1d array was expected ({name} of shape (n, 1) is flattened to (n,)).",
+                      DataConversionWarning, stacklevel=2)
         arr = arr[:, 0]
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a vector of shape (n,); got shape {arr.shape}.")

@@ -101,7 +101,11 @@ class WithCovariates(RegressorMixin, BaseEstimator):
         self.estimator = estimator
 
     def fit(self, X, y, covariates=None):
-        y = check_phenotype(y, len(X))
+        from sklearn.utils.validation import check_array
+
+        X = check_array(X, dtype=None)
+        y = check_phenotype(y, X.shape[0])
+        self.n_features_in_ = X.shape[1]
         self.encoder_ = CovariateEncoder().fit(covariates, y.size)
         W = self.encoder_.transform(covariates, y.size)
         self.beta_, *_ = np.linalg.lstsq(W, y, rcond=None)
@@ -109,6 +113,9 @@ class WithCovariates(RegressorMixin, BaseEstimator):
         return self
 
     def predict_genetic(self, X):
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X)
 
     def predict(self, X, covariates=None):

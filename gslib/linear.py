@@ -238,7 +238,8 @@ class KernelBLUP(RegressorMixin, BaseEstimator):
         else:
             Xc = to_dosage(check_genotypes(X, self.coding), self.coding)
         if not fitting and Xc.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {Xc.shape[1]} markers; the model was fitted on {self.n_features_in_}.")
+            raise ValueError(f"X has {Xc.shape[1]} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input (markers).")
         return Xc
 
     def _kernel_train(self, X: np.ndarray) -> np.ndarray:
@@ -291,7 +292,7 @@ class KernelBLUP(RegressorMixin, BaseEstimator):
             if covariates is not None:
                 covariates = covariates[obs] if not isinstance(covariates, pd.DataFrame) else covariates.iloc[np.where(obs)[0]]
         if y.size < 3:
-            raise ValueError("need at least 3 individuals with phenotypes.")
+            raise ValueError(f"need at least 3 individuals with phenotypes; got n_samples = {y.size}.")
         self.n_features_in_ = X.shape[1]
         self.n_train_ = X.shape[0]
         fixed, rand = self._split_covariates(covariates)
@@ -434,7 +435,8 @@ class RRBLUP(RegressorMixin, BaseEstimator):
             raise NotFittedError("This RRBLUP is not fitted yet; call fit first.")
         X = to_dosage(check_genotypes(X, self.coding), self.coding)
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} markers; the model was fitted on {self.n_features_in_}.")
+            raise ValueError(f"X has {X.shape[1]} features, but RRBLUP is expecting "
+                             f"{self.n_features_in_} features as input (markers).")
         return (X - 2 * self.freqs_) @ self.coef_
 
     def predict(self, X, covariates=None) -> np.ndarray:

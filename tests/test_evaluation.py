@@ -1,0 +1,152 @@
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.dummy import DummyRegressor
+from sklearn.linear_model import Ridge
+from sklearn.utils.estimator_checks import check_estimator
+
+from gslib.evaluation import (
+    WithCovariates,
+    cross_validate,
+    fold_metrics,
+    kfold_ids,
+    paired_difference,
+    pearson,
+    summarize,
+    top_coincidence,
+)
+
+
+def test_top_coincidence_known_answers():
+    y = np.arange(10.0)
+    assert top_coincidence(y, y) == 1.0
+    assert top_coincidence(y, -y) == 0.0
+    assert top_coincidence(y, np.r_[y[:8], -1, -2], fraction=0.2) == 0.0
+    assert top_coincidence(y, np.r_[y[:8], 20, -2], fraction=0.2) == 0.5
+
+
+def test_pearson_flags_constant_predictions():
+    with pytest.warns(UserWarning, match="constant"):
+        assert np.isnan(pearson([1.0, 2.0, 3.0], [0.5, 0.5, 0.5]))
+    m = fold_metrics([1.0, 2.0, 3.0], [1.0, 1.0, 1.0])
+    assert m["constant"] and np.isnan(m["r"]) and m["mse"] == pytest.approx(5 / 3)
+
+
+def test_kfold_ids_balanced_and_seeded():
+    f = kfold_ids(103, 10, n_repeats=2, random_state=3)
+    assert f.shape == (2, 103)
+    counts = np.bincount(f[0])[1:]
+    assert counts.max() - counts.min() <= 1 and counts.sum() == 103
+    assert np.array_equal(f, kfold_ids(103, 10, n_repeats=2, random_state=3))
+    assert not np.array_equal(f[0], f[1])
+    with pytest.raises(ValueError, match="n_splits"):
+        kfold_ids(5, 6)
+
+
+def _linear_data(n=200, p=20, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p))
+    y = X @ rng.normal(size=p) + rng.normal(scale=0.5, size=n)
+    return X, y
+
+
+def test_cross_validate_scores_and_predictions():
+    X, y = _linear_data()
+    folds = np.arange(200) % 5 + 1
+    scores, preds = cross_validate(Ridge(alpha=1.0), X, y, folds, return_predictions=True)
+    assert list(scores["fold"]) == [1, 2, 3, 4, 5]
+    assert (scores["n_test"] == 40).all() and (scores["n_train"] == 160).all()
+    assert (scores["r"] > 0.9).all()
+    assert len(preds) == 200 and set(preds["fold"]) == {1, 2, 3, 4, 5}
+    summary = summarize(scores, preds)
+    row = summary.loc["Ridge"]
+    assert row["ci_low"] < row["r_mean"] < row["ci_high"] and row["r_pooled"] > 0.9
+    # deterministic: the same call gives the same numbers
+    again = cross_validate(Ridge(alpha=1.0), X, y, folds)
+    assert np.allclose(again["r"], scores["r"])
+
+
+class _Spy(RegressorMixin, BaseEstimator):
+    """Records the row ids it is trained on (column 0 of X holds them)."""
+
+    seen: list = []
+
+    def fit(self, X, y):
+        _Spy.seen.append(set(np.asarray(X)[:, 0].astype(int)))
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X):
+        return np.asarray(X)[:, 1] + self.mean_
+
+
+def test_no_test_individual_reaches_fit():
+    rng = np.random.default_rng(0)
+    n = 60
+    X = np.column_stack([np.arange(n), rng.normal(size=n)])
+    y = X[:, 1] + rng.normal(size=n)
+    folds = np.arange(n) % 3 + 1
+    _Spy.seen = []
+    cross_validate(_Spy(), X, y, folds)
+    for k, seen in zip((1, 2, 3), _Spy.seen):
+        assert seen.isdisjoint(set(np.where(folds == k)[0]))
+
+
+def test_missing_phenotypes_never_trained_or_scored():
+    X, y = _linear_data(100)
+    y[:10] = np.nan
+    scores, preds = cross_validate(Ridge(), X, y, np.arange(100) % 5 + 1, return_predictions=True)
+    assert scores["n_test"].sum() == 90 and not preds["id"].isin([str(i) for i in range(10)]).any()
+
+
+def test_covariates_are_sliced_and_used():
+    X, y = _linear_data(300)
+    sex = np.where(np.arange(300) % 2 == 0, "F", "M")
+    y = y + 3.0 * (sex == "M")
+    cov = pd.DataFrame({"sex": sex})
+    folds = np.arange(300) % 5 + 1
+    with_cov = cross_validate(Ridge(), X, y, folds, covariates=cov, model_name="with")
+    without = cross_validate(Ridge(), X, y, folds, model_name="without")
+    assert with_cov["r"].mean() > without["r"].mean()
+    assert "r_genomic" in with_cov and (with_cov["r_genomic"] < with_cov["r"]).all()
+    m = WithCovariates(Ridge()).fit(X, y, covariates=cov)
+    assert m.beta_[1] == pytest.approx(3.0, abs=0.3)
+
+
+def test_collapsed_model_is_flagged():
+    X, y = _linear_data(50)
+    with pytest.warns(UserWarning, match="constant predictions"):
+        scores = cross_validate(DummyRegressor(), X, y, np.arange(50) % 5 + 1)
+    assert scores["constant"].all() and scores["r"].isna().all()
+    assert summarize(scores).loc["DummyRegressor", "collapsed_folds"] == 5
+
+
+def test_paired_difference():
+    X, y = _linear_data(200)
+    folds = np.arange(200) % 10 + 1
+    scores = pd.concat([cross_validate(Ridge(alpha=1.0), X, y, folds, model_name="good"),
+                        cross_validate(Ridge(alpha=1e5), X, y, folds, model_name="shrunk")])
+    d = paired_difference(scores, "good", "shrunk", metric="mse")
+    assert d.folds == 10 and d.mean < 0 and d.ci_high < 0
+    with pytest.raises(ValueError, match="must both be in scores"):
+        paired_difference(scores, "good", "other")
+
+
+def test_bad_inputs():
+    X, y = _linear_data(50)
+    with pytest.raises(ValueError, match="X has 49 rows but y has 50"):
+        cross_validate(Ridge(), X[:49], y)
+    with pytest.raises(ValueError, match="folds must have 50 entries"):
+        cross_validate(Ridge(), X, y, np.ones(40))
+    with pytest.raises(ValueError, match="covariates has 10 rows"):
+        cross_validate(Ridge(), X, y, covariates=pd.DataFrame({"a": np.ones(10)}))
+
+
+def test_with_covariates_passes_check_estimator():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(WithCovariates(Ridge()), on_fail=None)
+    assert not [r["check_name"] for r in results if r["status"] == "failed"]
