@@ -7,7 +7,11 @@ Modules (one topic each; see the book's chapter next to each):
 - :mod:`gslib.simulate`: genotypes by coalescent simulation and traits with known truth (chapter 1)
 - :mod:`gslib.popgen`: allele frequencies, linkage disequilibrium, principal components (chapter 1)
 - :mod:`gslib.kinship`: genomic relationship matrices (chapter 1)
-- :mod:`gslib.linear`: REML variance components (chapter 1; GBLUP follows in chapter 2)
+- :mod:`gslib.linear`: REML, GBLUP, RKHS, pedigree BLUP, rrBLUP (chapters 1 and 2)
+- :mod:`gslib.baselines`: scikit-learn baselines with inner-CV tuning (chapter 2)
+- :mod:`gslib.evaluation`: the cross-validation harness and metrics (chapter 2)
+- :mod:`gslib.benchmark`: ``python -m gslib benchmark``, results files with provenance (chapter 2)
+- :mod:`gslib.plots`: figures shared by chapters
 
 ``import gslib`` is cheap: submodules load when first used (``gslib.datasets``) or imported.
 """
@@ -18,7 +22,8 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("checks", "datasets", "simulate", "popgen", "kinship", "linear")
+_SUBMODULES = ("checks", "datasets", "simulate", "popgen", "kinship", "linear", "baselines",
+               "evaluation", "benchmark", "plots", "published")
 
 
 def __getattr__(name: str):

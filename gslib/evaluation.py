@@ -119,8 +119,12 @@ class WithCovariates(RegressorMixin, BaseEstimator):
         return self.estimator_.predict(X)
 
     def predict(self, X, covariates=None):
+        return self.predict_parts(X, covariates)[0]
+
+    def predict_parts(self, X, covariates=None):
+        """``(predict(X, covariates), predict_genetic(X))``."""
         g = self.predict_genetic(X)
-        return self.encoder_.transform(covariates, len(g)) @ self.beta_ + g
+        return self.encoder_.transform(covariates, len(g)) @ self.beta_ + g, g
 
 
 def _accepts_covariates(model) -> bool:
@@ -143,6 +147,38 @@ def _take(obj, rows):
 
 
 # ----------------------------------------------------------------------------- harness
+def evaluate_fold(model, X, y, train, test, *, covariates=None, pairwise: bool | None = None):
+    """Fit a clone of ``model`` on ``train`` rows and score it on ``test`` rows.
+
+    Returns
+    -------
+    metrics : dict (``n_train``, ``n_test``, :func:`fold_metrics`, ``fit_seconds``)
+    predictions : dict with ``pred`` and ``pred_genetic`` (NaN where the model has no
+        genetic part) for the test rows
+    """
+    pairwise = _is_pairwise(model) if pairwise is None else pairwise
+    if covariates is not None and not _accepts_covariates(model):
+        model = WithCovariates(model)
+    est = clone(model)
+    kw_fit = {"covariates": _take(covariates, train)} if covariates is not None else {}
+    kw_pred = {"covariates": _take(covariates, test)} if covariates is not None else {}
+    Xtr = X[np.ix_(train, train)] if pairwise else _take(X, train)
+    Xte = X[np.ix_(test, train)] if pairwise else _take(X, test)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        est.fit(Xtr, y[train], **kw_fit)
+    seconds = time.perf_counter() - start
+    if hasattr(est, "predict_parts"):  # gslib models: full prediction and genetic part at once
+        pred, pg = (np.asarray(a, dtype=float) for a in est.predict_parts(Xte, **kw_pred))
+    else:
+        pred = np.asarray(est.predict(Xte, **kw_pred), dtype=float)
+        pg = np.asarray(est.predict_genetic(Xte), dtype=float) if hasattr(est, "predict_genetic") else None
+    metrics = {"n_train": int(train.size), "n_test": int(test.size), **fold_metrics(y[test], pred, pg),
+               "fit_seconds": seconds}
+    return metrics, {"pred": pred, "pred_genetic": pg if pg is not None else np.full(pred.shape, np.nan)}
+
+
 def cross_validate(
     model,
     X,
@@ -219,28 +255,14 @@ def cross_validate(
         train = np.where((folds[r] != k) & observed)[0]
         if test.size < 2:
             continue
-        est = clone(model)
-        kw_fit = {"covariates": _take(covariates, train)} if covariates is not None else {}
-        kw_pred = {"covariates": _take(covariates, test)} if covariates is not None else {}
-        Xtr = X[np.ix_(train, train)] if pairwise else _take(X, train)
-        Xte = X[np.ix_(test, train)] if pairwise else _take(X, test)
-        start = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=UserWarning)
-            est.fit(Xtr, y[train], **kw_fit)
-        seconds = time.perf_counter() - start
-        pred = np.asarray(est.predict(Xte, **kw_pred), dtype=float)
-        pg = np.asarray(est.predict_genetic(Xte), dtype=float) if hasattr(est, "predict_genetic") else None
-        metrics = fold_metrics(y[test], pred, pg)
-        if metrics["constant"]:
+        row, pred = evaluate_fold(model, X, y, train, test, covariates=covariates, pairwise=pairwise)
+        if row["constant"]:
             warnings.warn(f"{name}, fold {k}: constant predictions (collapsed model); r is NaN.",
                           UserWarning, stacklevel=2)
-        rows.append({"model": name, "repeat": r, "fold": int(k), "n_train": train.size,
-                     "n_test": test.size, **metrics, "fit_seconds": seconds})
+        rows.append({"model": name, "repeat": r, "fold": int(k), **row})
         if return_predictions:
             preds.append(pd.DataFrame({"model": name, "repeat": r, "fold": int(k), "id": ids[test],
-                                       "y": y[test], "pred": pred,
-                                       "pred_genetic": pg if pg is not None else np.nan}))
+                                       "y": y[test], **pred}))
         if bar is not None:
             bar.update()
     if bar is not None:

@@ -342,6 +342,10 @@ class KernelBLUP(RegressorMixin, BaseEstimator):
 
     def predict(self, X, covariates=None) -> np.ndarray:
         """Fixed effects plus genetic values (plus random covariate effects for known levels)."""
+        return self.predict_parts(X, covariates)[0]
+
+    def predict_parts(self, X, covariates=None) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict(X, covariates), predict_genetic(X))`` with one kernel evaluation."""
         g = self.predict_genetic(X)
         m = g.shape[0]
         fixed, rand = self._split_covariates(covariates) if self.random else (covariates, None)
@@ -350,7 +354,7 @@ class KernelBLUP(RegressorMixin, BaseEstimator):
             for col, levels in self.random_levels_.items():
                 effects = dict(zip(levels, self.random_effects_[col]))
                 out += np.array([effects.get(v, 0.0) for v in rand[col].astype(str)])
-        return out
+        return out, g
 
 
 class GBLUP(KernelBLUP):
@@ -440,8 +444,12 @@ class RRBLUP(RegressorMixin, BaseEstimator):
         return (X - 2 * self.freqs_) @ self.coef_
 
     def predict(self, X, covariates=None) -> np.ndarray:
+        return self.predict_parts(X, covariates)[0]
+
+    def predict_parts(self, X, covariates=None) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict(X, covariates), predict_genetic(X))``."""
         g = self.predict_genetic(X)
-        return self.encoder_.transform(covariates, g.shape[0]) @ self.beta_ + g
+        return self.encoder_.transform(covariates, g.shape[0]) @ self.beta_ + g, g
 
 
 def marker_effects_from_gblup(model: KernelBLUP) -> np.ndarray:

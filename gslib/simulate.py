@@ -161,7 +161,9 @@ class SimulatedTrait:
         the population's allele frequencies make them do so.
     parts : dict of the constructed components (``additive``, ``dominance``, ``epistasis``).
     qtl : marker indices of the QTL; effects in ``additive_effects``, ``dominance_effects``;
-        ``epistatic_pairs`` (pairs of marker indices) with ``epistatic_effects``.
+        ``epistatic_pairs`` (pairs of marker indices) with ``epistatic_effects``, all on the
+        scale of ``y``: ``parts["additive"]`` equals the centred QTL counts times
+        ``additive_effects``.
     H2 : broad-sense heritability var(g) / var(y), realised (equals the target).
     h2 : narrow-sense heritability var(a) / var(y), realised.
     """
@@ -264,14 +266,19 @@ def simulate_trait(
         gE = np.zeros(n)
     gA = Qc @ a_eff
     gD = (Q == 1).astype(float) @ d_eff if dominance > 0 else np.zeros(n)
-    parts = {
-        "additive": _scale_to(gA, H2 * (1 - dominance - epistasis)),
-        "dominance": _scale_to(gD, H2 * dominance),
-        "epistasis": _scale_to(gE, H2 * epistasis),
-    }
+    targets = {"additive": H2 * (1 - dominance - epistasis), "dominance": H2 * dominance,
+               "epistasis": H2 * epistasis}
+    raw = {"additive": gA, "dominance": gD, "epistasis": gE}
+    factor = {k: (np.sqrt(targets[k] / np.var(raw[k])) if targets[k] > 0 else 0.0) for k in raw}
+    if any(targets[k] > 0 and np.var(raw[k]) == 0 for k in raw):
+        raise ValueError("a genetic component has zero variance (monomorphic QTL); choose other QTL.")
+    parts = {k: (raw[k] - raw[k].mean()) * factor[k] for k in raw}
     # the parts are not exactly orthogonal in a finite sample: rescale them together
     scale = np.sqrt(H2 / np.var(sum(parts.values())))
     parts = {k: v * scale for k, v in parts.items()}
+    a_eff = a_eff * factor["additive"] * scale
+    d_eff = d_eff * factor["dominance"] * scale
+    e_eff = e_eff * factor["epistasis"] * scale
     g = parts["additive"] + parts["dominance"] + parts["epistasis"]
     if H2 < 1:
         e = rng.normal(size=n)
@@ -292,7 +299,7 @@ def simulate_trait(
         parts=parts,
         qtl=qtl,
         additive_effects=a_eff,
-        dominance_effects=d_eff if dominance > 0 else np.zeros(qtl.size),
+        dominance_effects=d_eff,
         epistatic_pairs=qtl[pairs] if pairs.size else pairs,
         epistatic_effects=e_eff,
         H2=float(np.var(g) / vy),

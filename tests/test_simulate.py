@@ -58,6 +58,8 @@ def test_trait_heritability_is_exact_and_additive_h2_equals_H2(geno):
     assert tr.h2 == pytest.approx(0.4, abs=1e-9)
     assert np.allclose(tr.a, tr.g - tr.g.mean(), atol=1e-8)
     assert tr.qtl.size == 50
+    Q = geno.X[:, tr.qtl].astype(float)
+    assert np.allclose((Q - Q.mean(0)) @ tr.additive_effects, tr.parts["additive"])
     assert np.array_equal(simulate_trait(geno.X, n_qtl=50, H2=0.4, seed=1).y, tr.y)
 
 

@@ -1,0 +1,250 @@
+"""The project's benchmark command: every registered model on every data set, resumable.
+
+``python -m gslib benchmark`` runs the models of :data:`MODELS` on the data sets of
+:data:`DATA` over their folds (wheat: BGLR's ten folds; mice: ten seeded folds), caching each
+(data, model, fold) result as a small JSON file so an interrupted run resumes where it
+stopped, and writes a tidy results file (one row per fold) with a provenance file beside it.
+Chapters read these files for the full tables and re-run a fast subset live, asserting that
+the live numbers equal the file's. Later chapters register their models here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .datasets import Dataset, load_mice, load_wheat
+from .evaluation import evaluate_fold, kfold_ids
+
+MICE_SEED = 2026
+"""Seed of the ten mice folds (the same everywhere in the book)."""
+
+
+@dataclass
+class Task:
+    """One data set ready for the benchmark."""
+
+    name: str
+    data: Dataset
+    folds: np.ndarray
+    covariates: pd.DataFrame | None
+    description: str
+
+
+def _wheat(env: str) -> Callable[[], Task]:
+    def make() -> Task:
+        ds = load_wheat(env)
+        label = {"1": "E1", "2": "E2", "4": "E3", "5": "E4"}[env]
+        return Task(f"wheat-{label}", ds, ds.folds, None,
+                    f"wheat, environment {env} ({label}), BGLR's 10 folds (wheat.sets)")
+    return make
+
+
+def _mice_bmi() -> Task:
+    ds = load_mice("Obesity.BMI")
+    cov = ds.covariates[["GENDER", "Litter"]].astype({"Litter": "category"})
+    folds = kfold_ids(ds.n, 10, random_state=MICE_SEED)[0]
+    return Task("mice-BMI", ds, folds, cov,
+                f"mice, Obesity.BMI, 10 folds seeded {MICE_SEED}, fixed covariates GENDER + Litter (factor)")
+
+
+DATA: dict[str, Callable[[], Task]] = {
+    "wheat-E1": _wheat("1"),
+    "wheat-E2": _wheat("2"),
+    "wheat-E3": _wheat("4"),
+    "wheat-E4": _wheat("5"),
+    "mice-BMI": _mice_bmi,
+}
+"""Registered data sets: name -> function returning a :class:`Task`."""
+
+
+def _models() -> dict[str, Callable[[Dataset], tuple]]:
+    from . import baselines
+    from .linear import GBLUP, RKHS, KernelBLUP
+
+    return {
+        "GBLUP": lambda d: (GBLUP(coding=d.coding), d.X),
+        "RKHS": lambda d: (RKHS(coding=d.coding), d.X),
+        "RKHS-KA": lambda d: (RKHS(coding=d.coding, scales=(0.2, 1.0, 5.0)), d.X),
+        "pedigree": lambda d: (KernelBLUP(kernel="precomputed"), d.A),
+        "LASSO": lambda d: (baselines.lasso(), d.X),
+        "ElasticNet": lambda d: (baselines.elastic_net(), d.X),
+        "SVR-linear": lambda d: (baselines.svr("linear"), d.X),
+        "SVR-rbf": lambda d: (baselines.svr("rbf"), d.X),
+        "SVR-poly": lambda d: (baselines.svr("poly"), d.X),
+        # a third of the markers per split, at most 1000 (mice: 10074 markers)
+        "RandomForest": lambda d: (baselines.random_forest(max_features=min(0.33, 1000 / d.p)), d.X),
+        "GBT": lambda d: (baselines.gradient_boosting(), d.X),
+    }
+
+
+MODELS = _models()
+"""Registered models: name -> function of a Dataset returning (estimator, X)."""
+
+
+def register_model(name: str, factory: Callable[[Dataset], tuple]) -> None:
+    """Add a model to the benchmark (later chapters register their networks here)."""
+    MODELS[name] = factory
+
+
+def _settings_key(estimator) -> str:
+    return hashlib.sha256(repr(estimator).encode()).hexdigest()[:12]
+
+
+def run_task(task: Task, model_name: str, cache: Path | None = None,
+             progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All folds of one model on one task. Returns (scores, predictions).
+
+    With ``cache`` (a folder), each fold's result is stored there and reused by later runs
+    with the same model settings; without it everything is computed (notebooks' live runs).
+    """
+    estimator, X = MODELS[model_name](task.data)
+    folder = None
+    if cache is not None:
+        folder = Path(cache) / task.name / model_name / _settings_key(estimator)
+        folder.mkdir(parents=True, exist_ok=True)
+    y = task.data.y
+    rows, preds = [], []
+    folds = np.unique(task.folds)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=folds.size, desc=f"{task.name} {model_name}", leave=False, file=sys.stderr)
+    for k in folds:
+        path = None if folder is None else folder / f"fold-{int(k)}.json"
+        if path is not None and path.is_file():
+            rec = json.loads(path.read_text())
+        else:
+            test = np.where((task.folds == k) & ~np.isnan(y))[0]
+            train = np.where((task.folds != k) & ~np.isnan(y))[0]
+            metrics, pred = evaluate_fold(estimator, X, y, train, test, covariates=task.covariates)
+            rec = {"metrics": metrics, "test": test.tolist(),
+                   "pred": pred["pred"].tolist(), "pred_genetic": pred["pred_genetic"].tolist()}
+            if path is not None:
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps(rec))
+                os.replace(tmp, path)  # a fold is cached whole or not at all
+        rows.append({"data": task.name, "model": model_name, "repeat": 0, "fold": int(k), **rec["metrics"]})
+        test = np.asarray(rec["test"])
+        preds.append(pd.DataFrame({"data": task.name, "model": model_name, "fold": int(k),
+                                   "id": task.data.ids[test], "y": y[test], "pred": rec["pred"],
+                                   "pred_genetic": rec["pred_genetic"]}))
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.close()
+    return pd.DataFrame(rows), pd.concat(preds, ignore_index=True)
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).resolve().parent)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def run(models: list[str], data: list[str], out: Path, cache: Path, progress: bool = True) -> pd.DataFrame:
+    """Run the benchmark and write ``out`` (CSV, one row per fold) and ``out``.json (provenance)."""
+    unknown = [m for m in models if m not in MODELS] + [d for d in data if d not in DATA]
+    if unknown:
+        raise ValueError(f"unknown model(s) or data set(s): {unknown}; see --list.")
+    start = time.time()
+    frames, pooled, descriptions, estimators, seconds = [], [], {}, {}, {}
+    for dname in data:
+        task = DATA[dname]()
+        descriptions[dname] = task.description
+        for mname in models:
+            t0 = time.time()
+            scores, preds = run_task(task, mname, cache, progress)
+            seconds[f"{dname}/{mname}"] = round(time.time() - t0, 2)
+            estimators[mname] = repr(MODELS[mname](task.data)[0])
+            frames.append(scores)
+            pooled.append({"data": dname, "model": mname, "r_pooled": float(preds["y"].corr(preds["pred"]))})
+            print(f"{dname:10s} {mname:13s} r = {scores['r'].mean():.3f} +- {scores['r'].std():.3f} "
+                  f"({scores['fit_seconds'].sum():.1f} s of fitting)", flush=True)
+    results = pd.concat(frames, ignore_index=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    old = pd.read_csv(out) if out.is_file() else None
+    if old is not None:  # keep rows of (data, model) pairs not run this time
+        keep = ~old.set_index(["data", "model"]).index.isin(results.set_index(["data", "model"]).index)
+        results = pd.concat([old[keep], results], ignore_index=True)
+    results.to_csv(out, index=False, float_format="%.10g")
+    prov_path = out.with_suffix(".json")
+    prov = json.loads(prov_path.read_text()) if prov_path.is_file() else {"runs": []}
+    import sklearn
+
+    prov["runs"].append({
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "gslib_version": __version__,
+        "git_commit": _git_commit(),
+        "command": "python -m gslib benchmark " + " ".join(sys.argv[2:]),
+        "machine": {"platform": platform.platform(), "python": platform.python_version(),
+                    "cpus": os.cpu_count(), "numpy": np.__version__, "scikit-learn": sklearn.__version__,
+                    "threads": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+                                if k in os.environ}},
+        "data": descriptions,
+        "models": estimators,
+        "pooled_r": pooled,
+        "seconds": seconds,
+        "total_seconds": round(time.time() - start, 1),
+    })
+    prov_path.write_text(json.dumps(prov, indent=1))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gslib benchmark", description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=None, help="model names (default: all)")
+    parser.add_argument("--data", nargs="+", default=None, help="data set names (default: all)")
+    parser.add_argument("--out", type=Path, default=Path("data/results/baselines.csv"))
+    parser.add_argument("--cache", type=Path, default=Path("_build/benchmark-cache"))
+    parser.add_argument("--list", action="store_true", help="list models and data sets")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    if args.list:
+        print("models:", ", ".join(MODELS))
+        print("data:  ", ", ".join(DATA))
+        return 0
+    run(args.models or list(MODELS), args.data or list(DATA), args.out, args.cache,
+        progress=not args.no_progress)
+    return 0
+
+
+def load_results(path: str | Path = "data/results/baselines.csv") -> tuple[pd.DataFrame, dict]:
+    """A results file and its provenance (the last run that wrote it)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: run `python -m gslib benchmark` first.")
+    prov = json.loads(path.with_suffix(".json").read_text())
+    return pd.read_csv(path), prov["runs"][-1]
+
+
+def compare_live(live: pd.DataFrame, results: pd.DataFrame, metric: str = "r") -> float:
+    """Largest absolute difference in ``metric`` between live folds and the same folds in a file.
+
+    Raises ValueError if a live (data, model, fold) is missing from the file.
+    """
+    keys = ["data", "model", "fold"]
+    merged = live[keys + [metric]].merge(results[keys + [metric]], on=keys, how="left",
+                                         suffixes=("_live", "_file"))
+    if merged[f"{metric}_file"].isna().any():
+        missing = merged.loc[merged[f"{metric}_file"].isna(), keys].drop_duplicates().head(3)
+        raise ValueError(f"folds missing from the results file, e.g. {missing.to_dict('records')}")
+    return float((merged[f"{metric}_live"] - merged[f"{metric}_file"]).abs().max())

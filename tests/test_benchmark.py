@@ -1,0 +1,50 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gslib import benchmark
+
+
+def test_benchmark_writes_results_and_resumes(local_data, tmp_path, monkeypatch):
+    out = tmp_path / "results" / "baselines.csv"
+    cache = tmp_path / "cache"
+    res = benchmark.run(["GBLUP", "pedigree"], ["wheat-E1"], out, cache, progress=False)
+    assert set(res["model"]) == {"GBLUP", "pedigree"} and (res["data"] == "wheat-E1").all()
+    assert len(res) == 6 and set(res["fold"]) == {1, 2, 3}  # the fixture has 3 folds
+    table = pd.read_csv(out)
+    assert np.allclose(table["r"].to_numpy(), res["r"].to_numpy(), equal_nan=True)
+    prov = json.loads(out.with_suffix(".json").read_text())
+    run = prov["runs"][-1]
+    for key in ("date", "gslib_version", "machine", "models", "data", "pooled_r", "total_seconds"):
+        assert key in run
+    assert "BGLR's 10 folds" in run["data"]["wheat-E1"]
+
+    # a second run reuses every cached fold: evaluate_fold must not be called again
+    def boom(*args, **kwargs):
+        raise AssertionError("a cached fold was recomputed")
+
+    monkeypatch.setattr(benchmark, "evaluate_fold", boom)
+    again = benchmark.run(["GBLUP"], ["wheat-E1"], out, cache, progress=False)
+    assert np.allclose(again.query("model == 'GBLUP'")["r"], res.query("model == 'GBLUP'")["r"], equal_nan=True)
+    # rows of other models are kept in the results file; provenance has both runs
+    assert set(pd.read_csv(out)["model"]) == {"GBLUP", "pedigree"}
+    assert len(json.loads(out.with_suffix(".json").read_text())["runs"]) == 2
+
+
+def test_benchmark_rejects_unknown_names(tmp_path):
+    with pytest.raises(ValueError, match="unknown model"):
+        benchmark.run(["NoSuchModel"], ["wheat-E1"], tmp_path / "x.csv", tmp_path)
+
+
+def test_cli_lists(capsys):
+    assert benchmark.main(["--list"]) == 0
+    out = capsys.readouterr().out
+    assert "GBLUP" in out and "mice-BMI" in out
+
+
+def test_register_model(monkeypatch):
+    monkeypatch.setattr(benchmark, "MODELS", dict(benchmark.MODELS))
+    benchmark.register_model("mine", lambda d: (None, d.X))
+    assert "mine" in benchmark.MODELS
