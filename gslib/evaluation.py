@@ -320,3 +320,18 @@ def paired_difference(scores: pd.DataFrame, a: str, b: str, metric: str = "r") -
     half = stats.t.ppf(0.975, max(k - 1, 1)) * d.std(ddof=1) / np.sqrt(k)
     return PairedComparison(float(d.mean()), float(d.std(ddof=1)), float(d.mean() - half),
                             float(d.mean() + half), int((d > 0).sum()), k)
+
+
+def tune(estimator, param_grid: dict, *, inner_folds: int = 5, random_state: int = 0,
+         scoring: str = "neg_mean_squared_error"):
+    """Wrap ``estimator`` so its hyper-parameters are chosen by inner CV on the training folds.
+
+    Returns a ``GridSearchCV`` over ``param_grid`` with seeded ``inner_folds``-fold splits of
+    whatever data it is fitted on. Passed to :func:`cross_validate`, this is nested cross-
+    validation: each outer training set is split again to pick the parameters, and the outer
+    test fold is predicted once, by the refitted best model.
+    """
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    return GridSearchCV(estimator, param_grid, scoring=scoring,
+                        cv=KFold(inner_folds, shuffle=True, random_state=random_state))

@@ -150,3 +150,14 @@ def test_with_covariates_passes_check_estimator():
         warnings.simplefilter("ignore")
         results = check_estimator(WithCovariates(Ridge()), on_fail=None)
     assert not [r["check_name"] for r in results if r["status"] == "failed"]
+
+
+def test_tune_is_nested_cv():
+    from gslib.evaluation import tune
+
+    X, y = _linear_data(150, p=40)
+    model = tune(Ridge(), {"alpha": [1e-3, 1.0, 1e6]})
+    scores = cross_validate(model, X, y, np.arange(150) % 5 + 1)
+    assert (scores["r"] > 0.9).all()  # the huge penalty is never chosen
+    fitted = model.fit(X[:120], y[:120])
+    assert fitted.best_params_["alpha"] != 1e6 and fitted.cv.n_splits == 5
