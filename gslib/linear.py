@@ -391,6 +391,7 @@ class RRBLUP(RegressorMixin, BaseEstimator):
     Attributes
     ----------
     coef_ : marker effects on the dosage scale; beta_ : fixed effects; lambda_ : s2_e / s2_u;
+    sigma2_u_, sigma2_e_ : REML marker-effect and residual variances;
     heritability_ : REML genomic heritability.
     """
 
@@ -417,7 +418,9 @@ class RRBLUP(RegressorMixin, BaseEstimator):
         W = self.encoder_.transform(covariates, n)
         res = reml(y, Z @ Z.T / c, W)
         self.heritability_ = res.h2
-        self.lambda_ = res.sigma2_e / (res.sigma2_g / c)
+        self.sigma2_e_ = res.sigma2_e
+        self.sigma2_u_ = res.sigma2_g / c
+        self.lambda_ = self.sigma2_e_ / self.sigma2_u_
         solver = self.solver if self.solver != "auto" else ("primal" if p <= n else "dual")
         if solver == "primal":
             q = W.shape[1]
