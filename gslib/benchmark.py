@@ -74,6 +74,7 @@ DATA: dict[str, Callable[[], Task]] = {
 
 def _models() -> dict[str, Callable[[Dataset], tuple]]:
     from . import baselines
+    from .bayes import SAMPLERS
     from .linear import GBLUP, RKHS, KernelBLUP
 
     return {
@@ -89,7 +90,18 @@ def _models() -> dict[str, Callable[[Dataset], tuple]]:
         # a third of the markers per split, at most 1000 (mice: 10074 markers)
         "RandomForest": lambda d: (baselines.random_forest(max_features=min(0.33, 1000 / d.p)), d.X),
         "GBT": lambda d: (baselines.gradient_boosting(), d.X),
+        **{name: _bayes_factory(cls) for name, cls in SAMPLERS.items()},
     }
+
+
+def _bayes_factory(cls):
+    """Chains long enough for R-hat < 1.05 on wheat (12,000 iterations, 2,000 burn-in, thin 10);
+    shorter (5,000, 1,000, thin 5) where p x n is large (mice), to keep the run in hours."""
+    def make(d: Dataset):
+        small = d.n * d.p < 2_000_000
+        kw = dict(n_iter=12000, burn_in=2000, thin=10) if small else dict(n_iter=5000, burn_in=1000, thin=5)
+        return cls(coding=d.coding, random_state=0, **kw), d.X
+    return make
 
 
 MODELS = _models()
