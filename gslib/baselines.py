@@ -10,13 +10,13 @@ cores; the benchmark command records them with the results.
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.linear_model import ElasticNetCV, LassoCV
-from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVR
 
 INNER_CV = KFold(5, shuffle=True, random_state=0)
 """Inner cross-validation used for every tuned baseline (5 folds of the training set, seeded)."""
@@ -36,35 +36,103 @@ def lasso() -> TransformedTargetRegressor:
     ]))
 
 
-def elastic_net() -> TransformedTargetRegressor:
-    """Elastic net, penalty and L1 share (0.5 or 0.9) chosen by 5-fold inner CV."""
+def elastic_net(l1_ratio: tuple = (0.5, 0.9), n_alphas: int = 15) -> TransformedTargetRegressor:
+    """Elastic net, penalty (``n_alphas`` values) and L1 share (``l1_ratio``) by 5-fold inner CV."""
     return _standardised_target(Pipeline([
         ("scale", StandardScaler()),
-        ("enet", ElasticNetCV(l1_ratio=[0.5, 0.9], alphas=15, eps=1e-2, cv=INNER_CV, max_iter=5000,
-                              tol=1e-3, random_state=0)),
+        ("enet", ElasticNetCV(l1_ratio=list(l1_ratio), alphas=n_alphas, eps=1e-2, cv=INNER_CV,
+                              max_iter=5000, tol=1e-3, random_state=0)),
     ]))
 
 
-def svr(kernel: str = "rbf") -> TransformedTargetRegressor:
-    """Support-vector regression (linear, RBF or degree-2 polynomial kernel), C by inner CV.
+class KernelSVR(RegressorMixin, BaseEstimator):
+    """Support-vector regression on a kernel computed once per fit, C chosen by inner CV.
 
-    The RBF width is ``gamma = g / (p * var(X))`` with ``g`` in {0.5, 1, 2} (``"scale"``
-    times a factor); the polynomial kernel is of degree 2 (pairwise interactions).
+    The same model as scikit-learn's ``SVR`` on standardised markers and a standardised
+    target (``gamma = 1 / p``, sklearn's ``"scale"`` for standardised inputs), but the kernel
+    matrix is computed once with BLAS and sliced for the inner folds, instead of libsvm
+    recomputing kernel rows for every fit: on 1,600 mice x 10,000 SNPs this is the difference
+    between seconds and an hour per outer fold.
+
+    Parameters
+    ----------
+    kernel : {"linear", "rbf", "poly"}
+        ``x.x'``, ``exp(-gamma |x - x'|^2)`` or ``(gamma x.x' + 1)^2``.
+    C_grid : tuple of float, optional
+        Candidate penalties (default per kernel, as in :func:`svr`).
+    """
+
+    _GRIDS = {"linear": (1e-4, 1e-3, 1e-2), "rbf": (0.3, 1.0, 3.0), "poly": (0.1, 1.0, 10.0)}
+
+    def __init__(self, kernel: str = "rbf", C_grid: tuple | None = None, epsilon: float = 0.1,
+                 inner_folds: int = 5, random_state: int = 0):
+        self.kernel = kernel
+        self.C_grid = C_grid
+        self.epsilon = epsilon
+        self.inner_folds = inner_folds
+        self.random_state = random_state
+
+    def _gram(self, A, B):
+        G = A @ B.T
+        if self.kernel == "linear":
+            return G
+        gamma = 1.0 / A.shape[1]
+        if self.kernel == "poly":
+            return (gamma * G + 1.0) ** 2
+        sq = (A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2 * G
+        return np.exp(-gamma * np.clip(sq, 0, None))
+
+    def fit(self, X, y):
+        from sklearn.svm import SVR as _SVR
+        from sklearn.utils.validation import check_array
+
+        if self.kernel not in self._GRIDS:
+            raise ValueError(f"kernel must be 'linear', 'rbf' or 'poly'; got {self.kernel!r}.")
+        X = check_array(X, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        self.n_features_in_ = X.shape[1]
+        self.x_mean_ = X.mean(axis=0)
+        sd = X.std(axis=0)
+        self.x_scale_ = np.where(sd > 0, sd, 1.0)
+        self.y_mean_, self.y_scale_ = y.mean(), (y.std() if y.std() > 0 else 1.0)
+        Z = (X - self.x_mean_) / self.x_scale_
+        t = (y - self.y_mean_) / self.y_scale_
+        K = self._gram(Z, Z)
+        grid = self.C_grid or self._GRIDS[self.kernel]
+        cv = KFold(self.inner_folds, shuffle=True, random_state=self.random_state)
+        mse = np.zeros(len(grid))
+        for tr, te in cv.split(Z):
+            for i, C in enumerate(grid):
+                m = _SVR(kernel="precomputed", C=C, epsilon=self.epsilon).fit(K[np.ix_(tr, tr)], t[tr])
+                mse[i] += np.mean((m.predict(K[np.ix_(te, tr)]) - t[te]) ** 2)
+        self.best_C_ = float(grid[int(np.argmin(mse))])
+        self.cv_mse_ = mse / self.inner_folds
+        self.svr_ = _SVR(kernel="precomputed", C=self.best_C_, epsilon=self.epsilon).fit(K, t)
+        self.Z_train_ = Z
+        return self
+
+    def predict(self, X):
+        from sklearn.utils.validation import check_array, check_is_fitted
+
+        check_is_fitted(self, "svr_")
+        X = check_array(X, dtype=np.float64)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but KernelSVR is expecting "
+                             f"{self.n_features_in_} features as input.")
+        Z = (X - self.x_mean_) / self.x_scale_
+        return self.svr_.predict(self._gram(Z, self.Z_train_)) * self.y_scale_ + self.y_mean_
+
+
+def svr(kernel: str = "rbf") -> KernelSVR:
+    """Support-vector regression (linear, RBF or degree-2 polynomial kernel), C by 5-fold inner CV.
+
+    Grids: linear C in {1e-4, 1e-3, 1e-2}; RBF C in {0.3, 1, 3} with ``gamma = 1 / p``;
+    polynomial C in {0.1, 1, 10}, ``(x.x' / p + 1)^2`` (pairwise interactions). See
+    :class:`KernelSVR`.
     """
     if kernel not in ("linear", "rbf", "poly"):
         raise ValueError(f"kernel must be 'linear', 'rbf' or 'poly'; got {kernel!r}.")
-    grid: dict = {"svr__C": [0.1, 1.0, 10.0]}
-    base = SVR(kernel=kernel, epsilon=0.1, cache_size=500)
-    if kernel == "poly":
-        base.set_params(degree=2, coef0=1.0)
-    if kernel == "rbf":
-        grid = {"svr__C": [0.3, 1.0, 3.0], "svr__gamma": ["scale"]}
-    if kernel == "linear":
-        grid = {"svr__C": list(np.logspace(-4, -2, 3))}
-    return _standardised_target(GridSearchCV(
-        Pipeline([("scale", StandardScaler()), ("svr", base)]),
-        grid, cv=INNER_CV, scoring="neg_mean_squared_error",
-    ))
+    return KernelSVR(kernel=kernel)
 
 
 def random_forest(n_estimators: int = 300, max_features: float = 0.33) -> RandomForestRegressor:

@@ -35,3 +35,28 @@ def test_lasso_selects_the_qtl(data):
 def test_svr_kernel_is_checked():
     with pytest.raises(ValueError, match="kernel must be"):
         baselines.svr("sigmoid")
+
+
+@pytest.mark.parametrize("kernel", ["linear", "rbf", "poly"])
+def test_kernel_svr_equals_scikit_learn_svr(data, kernel):
+    """The precomputed-kernel SVR gives scikit-learn's SVR pipeline's predictions
+    (to the solver's tolerance: libsvm stops at tol=1e-3, and the input here is float32)."""
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVR
+
+    ds, tr, te = data
+    grid = list(baselines.KernelSVR._GRIDS[kernel])
+    svr = SVR(kernel=kernel, epsilon=0.1, gamma="scale")
+    if kernel == "poly":
+        svr.set_params(degree=2, coef0=1.0)
+    reference = TransformedTargetRegressor(
+        GridSearchCV(Pipeline([("scale", StandardScaler()), ("svr", svr)]), {"svr__C": grid},
+                     cv=baselines.INNER_CV, scoring="neg_mean_squared_error"),
+        transformer=StandardScaler())
+    ours = baselines.svr(kernel).fit(ds.X[tr], ds.y[tr])
+    ref = reference.fit(ds.X[tr], ds.y[tr])
+    assert ours.best_C_ == ref.regressor_.best_params_["svr__C"]
+    assert np.allclose(ours.predict(ds.X[te]), ref.predict(ds.X[te]), atol=2e-3)
