@@ -9,7 +9,8 @@ import seaborn as sns
 
 
 def fold_r(scores: pd.DataFrame, *, x: str = "model", hue: str | None = None, col: str | None = None,
-           reference: pd.DataFrame | None = None, order=None, height: float = 3.2, aspect: float = 1.4):
+           reference: pd.DataFrame | None = None, order=None, height: float = 3.2, aspect: float = 1.4,
+           col_wrap: int | None = None):
     """Per-fold r by model: one dot per fold, the mean with its 95% interval.
 
     Parameters
@@ -25,7 +26,8 @@ def fold_r(scores: pd.DataFrame, *, x: str = "model", hue: str | None = None, co
     """
     order = order or list(dict.fromkeys(scores[x]))
     g = sns.catplot(scores, x=x, y="r", hue=hue, col=col, kind="strip", order=order, alpha=0.45,
-                    height=height, aspect=aspect, col_wrap=None if col is None else min(4, scores[col].nunique()),
+                    height=height, aspect=aspect,
+                    col_wrap=None if col is None else (col_wrap or min(4, scores[col].nunique())),
                     legend=hue is not None)
     for ax, (_, sub) in zip(g.axes.flat, scores.groupby(col, sort=False) if col else [(None, scores)]):
         sns.pointplot(sub, x=x, y="r", order=order, errorbar=("ci", 95), color="black",
