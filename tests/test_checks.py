@@ -73,7 +73,10 @@ def test_to_dosage():
 
 def test_phenotype_checks():
     assert check_phenotype([1, 2, 3]).dtype == np.float64
-    assert check_phenotype(np.ones((3, 1))).shape == (3,)
+    from sklearn.exceptions import DataConversionWarning
+
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        assert check_phenotype(np.ones((3, 1))).shape == (3,)
     with pytest.raises(ValueError, match="3 values but X has 4 rows"):
         check_phenotype([1, 2, 3], 4)
     with pytest.raises(ValueError, match=r"shape \(n,\); got shape \(3, 2\)"):
