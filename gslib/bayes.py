@@ -42,59 +42,55 @@ import numpy as np
 from numba import njit
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from .checks import CovariateEncoder, check_genotypes, check_phenotype, observed_mask, to_dosage
+from .checks import CovariateEncoder, check_phenotype, observed_mask, prepare_markers
 
 
 # ----------------------------------------------------------------------------- compiled sweeps
+@njit(cache=True, fastmath=True, inline="always")
+def _column_dot(X, j, e):  # pragma: no cover (compiled)
+    """x_j' e."""
+    total = 0.0
+    for i in range(X.shape[0]):
+        total += X[i, j] * e[i]
+    return total
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _update_residual(X, j, e, change):  # pragma: no cover (compiled)
+    """e <- e - x_j * change (residual updating)."""
+    if change != 0.0:
+        for i in range(X.shape[0]):
+            e[i] -= X[i, j] * change
+
+
 @njit(cache=True, fastmath=True)
 def _sweep_normal(X, xx, e, beta, prior_var, sigma2_e, z):  # pragma: no cover (compiled)
     """One pass of single-site updates beta_j | rest ~ N(.,.) with prior N(0, prior_var[j])."""
-    n, p = X.shape
-    for j in range(p):
-        b_old = beta[j]
-        rhs = 0.0
-        for i in range(n):
-            rhs += X[i, j] * e[i]
-        rhs += xx[j] * b_old
+    for j in range(X.shape[1]):
+        rhs = _column_dot(X, j, e) + xx[j] * beta[j]
         c = xx[j] / sigma2_e + 1.0 / prior_var[j]
         b_new = rhs / sigma2_e / c + z[j] / np.sqrt(c)
-        d = b_new - b_old
-        if d != 0.0:
-            for i in range(n):
-                e[i] -= X[i, j] * d
+        _update_residual(X, j, e, b_new - beta[j])
         beta[j] = b_new
 
 
 @njit(cache=True, fastmath=True)
 def _sweep_spike(X, xx, e, beta, delta, prior_var, log_odds, sigma2_e, z, u):  # pragma: no cover
     """Single-site updates of (delta_j, beta_j) with beta_j integrated out for delta_j."""
-    n, p = X.shape
-    for j in range(p):
-        b_old = beta[j]
-        rhs = 0.0
-        for i in range(n):
-            rhs += X[i, j] * e[i]
-        rhs += xx[j] * b_old
+    for j in range(X.shape[1]):
+        rhs = _column_dot(X, j, e) + xx[j] * beta[j]
         c = xx[j] / sigma2_e + 1.0 / prior_var[j]
         m = rhs / sigma2_e
         # log Bayes factor of delta_j = 1 against 0, beta_j integrated out
-        log_bf = -0.5 * np.log(prior_var[j] * c) + 0.5 * m * m / c
-        lo = log_bf + log_odds
-        if lo > 0:
-            p_in = 1.0 / (1.0 + np.exp(-lo))
-        else:
-            t = np.exp(lo)
-            p_in = t / (1.0 + t)
+        lo = -0.5 * np.log(prior_var[j] * c) + 0.5 * m * m / c + log_odds
+        p_in = 1.0 / (1.0 + np.exp(-lo)) if lo > 0 else np.exp(lo) / (1.0 + np.exp(lo))
         if u[j] < p_in:
             delta[j] = 1
             b_new = m / c + z[j] / np.sqrt(c)
         else:
             delta[j] = 0
             b_new = 0.0
-        d = b_new - b_old
-        if d != 0.0:
-            for i in range(n):
-                e[i] -= X[i, j] * d
+        _update_residual(X, j, e, b_new - beta[j])
         beta[j] = b_new
 
 
@@ -152,15 +148,8 @@ class _BayesBase(RegressorMixin, BaseEstimator):
             raise ValueError(f"prob_in must be in (0, 1]; got {self.prob_in}.")
 
     def _prepare_X(self, X, fitting: bool) -> np.ndarray:
-        if self.coding is None:
-            from sklearn.utils.validation import check_array
-            Xc = check_array(X, dtype=np.float64)
-        else:
-            Xc = to_dosage(check_genotypes(X, self.coding), self.coding)
-        if not fitting and Xc.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {Xc.shape[1]} features, but {type(self).__name__} is expecting "
-                             f"{self.n_features_in_} features as input (markers).")
-        return Xc
+        return prepare_markers(X, self.coding, n_features=None if fitting else self.n_features_in_,
+                               owner=type(self).__name__)
 
     # -- hooks for the subclasses
     def _init_state(self, rng, p: int, vy: float, msx: float) -> dict:

@@ -158,6 +158,26 @@ def check_genotypes(
     return arr.astype(dtype, copy=False)
 
 
+def prepare_markers(X, coding: str | None, *, n_features: int | None = None, owner: str = "the model") -> np.ndarray:
+    """Marker matrix for a model: validated and on the dosage scale (float64).
+
+    ``coding=None`` accepts any finite real numbers (scikit-learn's ``check_array``), for
+    kernels on arbitrary features; otherwise the declared coding is checked and converted
+    with :func:`to_dosage`. With ``n_features`` (at predict time), a different marker count is
+    an error in scikit-learn's wording.
+    """
+    if coding is None:
+        from sklearn.utils.validation import check_array
+
+        Xc = check_array(X, dtype=np.float64)
+    else:
+        Xc = to_dosage(check_genotypes(X, coding), coding)
+    if n_features is not None and Xc.shape[1] != n_features:
+        raise ValueError(f"X has {Xc.shape[1]} features, but {owner} is expecting "
+                         f"{n_features} features as input (markers).")
+    return Xc
+
+
 def to_dosage(X: np.ndarray, coding: str) -> np.ndarray:
     """Recode a validated genotype matrix to the additive 0/1/2 dosage scale.
 

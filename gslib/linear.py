@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from .checks import CovariateEncoder, check_genotypes, check_phenotype, observed_mask, to_dosage
+from .checks import CovariateEncoder, check_phenotype, observed_mask, prepare_markers
 from .kinship import gaussian_kernel, median_squared_distance, vanraden
 
 
@@ -230,17 +230,10 @@ class KernelBLUP(RegressorMixin, BaseEstimator):
             if not fitting and K.shape[1] != self.n_train_:
                 raise ValueError(f"the kernel must have {self.n_train_} columns (training individuals); got {K.shape}.")
             return K
-        if self.coding is None:
-            if self.kernel == "vanraden":
-                raise ValueError("kernel='vanraden' needs a marker coding (coding='012', '01' or '-101').")
-            from sklearn.utils.validation import check_array
-            Xc = check_array(X, dtype=np.float64)
-        else:
-            Xc = to_dosage(check_genotypes(X, self.coding), self.coding)
-        if not fitting and Xc.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {Xc.shape[1]} features, but {type(self).__name__} is expecting "
-                             f"{self.n_features_in_} features as input (markers).")
-        return Xc
+        if self.coding is None and self.kernel == "vanraden":
+            raise ValueError("kernel='vanraden' needs a marker coding (coding='012', '01' or '-101').")
+        return prepare_markers(X, self.coding, n_features=None if fitting else self.n_features_in_,
+                               owner=type(self).__name__)
 
     def _kernel_train(self, X: np.ndarray) -> np.ndarray:
         if self.kernel == "precomputed":
@@ -402,7 +395,7 @@ class RRBLUP(RegressorMixin, BaseEstimator):
     def fit(self, X, y, covariates=None):
         if self.solver not in ("auto", "primal", "dual"):
             raise ValueError(f"solver must be 'auto', 'primal' or 'dual'; got {self.solver!r}.")
-        X = to_dosage(check_genotypes(X, self.coding), self.coding)
+        X = prepare_markers(X, self.coding)
         y = check_phenotype(y, X.shape[0])
         obs = observed_mask(y)
         if not obs.all():
@@ -440,10 +433,7 @@ class RRBLUP(RegressorMixin, BaseEstimator):
         if not hasattr(self, "coef_"):
             from sklearn.exceptions import NotFittedError
             raise NotFittedError("This RRBLUP is not fitted yet; call fit first.")
-        X = to_dosage(check_genotypes(X, self.coding), self.coding)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but RRBLUP is expecting "
-                             f"{self.n_features_in_} features as input (markers).")
+        X = prepare_markers(X, self.coding, n_features=self.n_features_in_, owner="RRBLUP")
         return (X - 2 * self.freqs_) @ self.coef_
 
     def predict(self, X, covariates=None) -> np.ndarray:
