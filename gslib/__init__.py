@@ -11,6 +11,8 @@ Modules (one topic each; see the book's chapter next to each):
 - :mod:`gslib.baselines`: scikit-learn baselines with inner-CV tuning (chapter 2)
 - :mod:`gslib.evaluation`: the cross-validation harness and metrics (chapter 2)
 - :mod:`gslib.benchmark`: ``python -m gslib benchmark``, results files with provenance (chapter 2)
+- :mod:`gslib.bayes`: the Bayesian alphabet, Gibbs samplers compiled with numba (chapter 2)
+- :mod:`gslib.nets`: Keras builders and a scikit-learn wrapper for them (chapter 3 on; imports TensorFlow)
 - :mod:`gslib.plots`: figures shared by chapters
 
 ``import gslib`` is cheap: submodules load when first used (``gslib.datasets``) or imported.
@@ -23,7 +25,7 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = ("checks", "datasets", "simulate", "popgen", "kinship", "linear", "baselines",
-               "evaluation", "benchmark", "plots", "published")
+               "evaluation", "benchmark", "plots", "published", "bayes", "nets")
 
 
 def __getattr__(name: str):

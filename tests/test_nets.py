@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+from gslib.evaluation import cross_validate
+from gslib.nets import FIGURE2_HIDDEN, KerasRegressor, build_mlp
+from gslib.simulate import simulate_dataset
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate_dataset(300, 200, n_qtl=10, H2=0.8, n_chromosomes=2, n_populations=1, seed=3)
+
+
+def test_figure2_network_shape():
+    model = build_mlp(100, hidden=FIGURE2_HIDDEN, activation="tanh")
+    widths = [layer.units for layer in model.layers if hasattr(layer, "units")]
+    assert widths == [3, 2, 4, 4, 6, 1]
+    # parameters: weights + biases of each dense layer
+    sizes = [100, 3, 2, 4, 4, 6, 1]
+    assert model.count_params() == sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def test_builder_checks_its_arguments():
+    with pytest.raises(ValueError, match="at least one neuron"):
+        build_mlp(10, hidden=(4, 0))
+    with pytest.raises(ValueError, match="dropout"):
+        build_mlp(10, dropout=1.0)
+
+
+def test_regressor_beats_the_mean_in_the_harness(sim):
+    # a small regularised net (p close to n here: without the L2 penalty it overfits)
+    model = KerasRegressor(builder_kwargs={"hidden": (16,), "l2": 0.1}, epochs=100, patience=10,
+                           learning_rate=3e-3)
+    scores = cross_validate(model, sim.X, sim.y, np.arange(sim.n) % 3 + 1)
+    assert (scores["r"] > 0.4).all()
+    assert (scores["mse"] < 0.8 * np.var(sim.y)).all()  # clearly better than predicting the mean
+
+
+def test_same_seed_same_predictions(sim):
+    kw = dict(builder_kwargs={"hidden": (8,), "dropout": 0.1}, epochs=15, patience=5)
+    a = KerasRegressor(random_state=1, **kw).fit(sim.X[:200], sim.y[:200]).predict(sim.X[200:])
+    b = KerasRegressor(random_state=1, **kw).fit(sim.X[:200], sim.y[:200]).predict(sim.X[200:])
+    c = KerasRegressor(random_state=2, **kw).fit(sim.X[:200], sim.y[:200]).predict(sim.X[200:])
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_history_and_early_stopping(sim):
+    m = KerasRegressor(builder_kwargs={"hidden": (32, 16)}, epochs=300, patience=5).fit(sim.X, sim.y)
+    assert {"loss", "val_loss"} <= set(m.history_) and m.n_epochs_ < 300
+
+
+def test_collapsed_network_is_flagged(sim):
+    # a huge L2 penalty drives every weight to zero: constant predictions
+    with pytest.warns(UserWarning, match="collapsed"):
+        m = KerasRegressor(builder_kwargs={"hidden": (4,), "l2": 1e3}, epochs=40, patience=0,
+                           learning_rate=0.05).fit(sim.X, sim.y)
+    assert m.collapsed_
+
+
+def test_bad_inputs(sim):
+    with pytest.raises(ValueError, match="outside the declared coding"):
+        KerasRegressor().fit(np.full((10, 3), 5.0), np.arange(10.0))
+    with pytest.raises(ValueError, match="epochs must be"):
+        KerasRegressor(epochs=0).fit(sim.X, sim.y)
+    m = KerasRegressor(epochs=2, patience=0).fit(sim.X[:50], sim.y[:50])
+    with pytest.raises(ValueError, match="X has 5 features, but KerasRegressor is expecting 200"):
+        m.predict(sim.X[:3, :5])
