@@ -91,12 +91,10 @@ class KernelSVR(RegressorMixin, BaseEstimator):
         X = check_array(X, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         self.n_features_in_ = X.shape[1]
-        self.x_mean_ = X.mean(axis=0)
-        sd = X.std(axis=0)
-        self.x_scale_ = np.where(sd > 0, sd, 1.0)
-        self.y_mean_, self.y_scale_ = y.mean(), (y.std() if y.std() > 0 else 1.0)
-        Z = (X - self.x_mean_) / self.x_scale_
-        t = (y - self.y_mean_) / self.y_scale_
+        self.x_scaler_ = StandardScaler().fit(X)  # a constant marker keeps scale 1
+        self.y_scaler_ = StandardScaler().fit(y[:, None])
+        Z = self.x_scaler_.transform(X)
+        t = self.y_scaler_.transform(y[:, None])[:, 0]
         K = self._gram(Z, Z)
         grid = self.C_grid or self._GRIDS[self.kernel]
         cv = KFold(self.inner_folds, shuffle=True, random_state=self.random_state)
@@ -119,8 +117,8 @@ class KernelSVR(RegressorMixin, BaseEstimator):
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but KernelSVR is expecting "
                              f"{self.n_features_in_} features as input.")
-        Z = (X - self.x_mean_) / self.x_scale_
-        return self.svr_.predict(self._gram(Z, self.Z_train_)) * self.y_scale_ + self.y_mean_
+        pred = self.svr_.predict(self._gram(self.x_scaler_.transform(X), self.Z_train_))
+        return self.y_scaler_.inverse_transform(pred[:, None])[:, 0]
 
 
 def svr(kernel: str = "rbf") -> KernelSVR:

@@ -42,7 +42,7 @@ import numpy as np
 from numba import njit
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from .checks import CovariateEncoder, check_phenotype, observed_mask, prepare_markers
+from .checks import CovariateEncoder, check_phenotype, observed_mask, prepare_markers, take_rows
 
 
 # ----------------------------------------------------------------------------- compiled sweeps
@@ -177,9 +177,7 @@ class _BayesBase(RegressorMixin, BaseEstimator):
         y = check_phenotype(y, n)
         obs = observed_mask(y)
         if not obs.all():
-            Xc, y = Xc[obs], y[obs]
-            if covariates is not None:
-                covariates = covariates.iloc[np.where(obs)[0]] if hasattr(covariates, "iloc") else np.asarray(covariates)[obs]
+            Xc, y, covariates = Xc[obs], y[obs], take_rows(covariates, obs)
         n, p = Xc.shape
         if n < 3:
             raise ValueError(f"need at least 3 individuals with phenotypes; got n_samples = {n}.")

@@ -178,6 +178,16 @@ def prepare_markers(X, coding: str | None, *, n_features: int | None = None, own
     return Xc
 
 
+def take_rows(obj, rows):
+    """Rows ``rows`` (indices or a boolean mask) of an array, DataFrame or Series; None stays None."""
+    if obj is None:
+        return None
+    if isinstance(obj, (pd.DataFrame, pd.Series)):
+        rows = np.asarray(rows)
+        return obj.iloc[np.where(rows)[0] if rows.dtype == bool else rows]
+    return np.asarray(obj)[rows]
+
+
 def to_dosage(X: np.ndarray, coding: str) -> np.ndarray:
     """Recode a validated genotype matrix to the additive 0/1/2 dosage scale.
 

@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 
-from .checks import CovariateEncoder, check_phenotype
+from .checks import CovariateEncoder, check_phenotype, take_rows
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -138,12 +138,6 @@ def _is_pairwise(model) -> bool:
         return getattr(model, "kernel", None) == "precomputed"
 
 
-def _take(obj, rows):
-    if obj is None:
-        return None
-    if isinstance(obj, (pd.DataFrame, pd.Series)):
-        return obj.iloc[rows]
-    return np.asarray(obj)[rows]
 
 
 # ----------------------------------------------------------------------------- harness
@@ -160,10 +154,10 @@ def evaluate_fold(model, X, y, train, test, *, covariates=None, pairwise: bool |
     if covariates is not None and not _accepts_covariates(model):
         model = WithCovariates(model)
     est = clone(model)
-    kw_fit = {"covariates": _take(covariates, train)} if covariates is not None else {}
-    kw_pred = {"covariates": _take(covariates, test)} if covariates is not None else {}
-    Xtr = X[np.ix_(train, train)] if pairwise else _take(X, train)
-    Xte = X[np.ix_(test, train)] if pairwise else _take(X, test)
+    kw_fit = {"covariates": take_rows(covariates, train)} if covariates is not None else {}
+    kw_pred = {"covariates": take_rows(covariates, test)} if covariates is not None else {}
+    Xtr = X[np.ix_(train, train)] if pairwise else take_rows(X, train)
+    Xte = X[np.ix_(test, train)] if pairwise else take_rows(X, test)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
@@ -237,9 +231,7 @@ def cross_validate(
         folds = folds[None, :]
     if folds.shape[1] != n:
         raise ValueError(f"folds must have {n} entries per repeat; got shape {folds.shape}.")
-    if covariates is not None and not _accepts_covariates(model):
-        model = WithCovariates(model)
-    name = model_name or type(getattr(model, "estimator", model)).__name__
+    name = model_name or type(model).__name__  # evaluate_fold wraps it in WithCovariates if needed
     ids = np.arange(n).astype(str) if ids is None else np.asarray(ids).astype(str)
     observed = ~np.isnan(y)
     tasks = [(r, k) for r in range(folds.shape[0]) for k in np.unique(folds[r])]

@@ -42,6 +42,15 @@ def vanraden(X, freqs: np.ndarray | None = None, other=None) -> np.ndarray:
         raise ValueError(f"freqs must have one entry per marker ({X.shape[1]}); got {freqs.shape}.")
     if np.any((freqs < 0) | (freqs > 1)):
         raise ValueError("freqs must lie in [0, 1].")
+    if other is not None:
+        other = check_genotypes(other, "012", name="other")
+        if other.shape[1] != X.shape[1]:
+            raise ValueError(f"other has {other.shape[1]} markers; X has {X.shape[1]}.")
+    return vanraden_unchecked(X, freqs, other)
+
+
+def vanraden_unchecked(X: np.ndarray, freqs: np.ndarray, other: np.ndarray | None = None) -> np.ndarray:
+    """:func:`vanraden` for dosages a model has already validated (no second pass over X)."""
     denom = 2 * np.sum(freqs * (1 - freqs))
     if denom <= 0:
         raise ValueError("every marker is monomorphic: G is undefined.")
@@ -49,10 +58,7 @@ def vanraden(X, freqs: np.ndarray | None = None, other=None) -> np.ndarray:
     if other is None:
         G = Z @ Z.T / denom
         return (G + G.T) / 2
-    Y = check_genotypes(other, "012", name="other")
-    if Y.shape[1] != X.shape[1]:
-        raise ValueError(f"other has {Y.shape[1]} markers; X has {X.shape[1]}.")
-    return Z @ (Y - 2 * freqs).T / denom
+    return Z @ (other - 2 * freqs).T / denom
 
 
 def squared_distances(X, other=None) -> np.ndarray:

@@ -17,8 +17,8 @@ import pandas as pd
 from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from .checks import CovariateEncoder, check_phenotype, observed_mask, prepare_markers
-from .kinship import gaussian_kernel, median_squared_distance, vanraden
+from .checks import CovariateEncoder, check_phenotype, observed_mask, prepare_markers, take_rows
+from .kinship import gaussian_kernel, median_squared_distance, vanraden_unchecked
 
 
 @dataclass
@@ -241,7 +241,7 @@ class KernelBLUP(RegressorMixin, BaseEstimator):
         if self.kernel == "vanraden":
             self.freqs_ = X.mean(axis=0) / 2
             self.X_train_ = X
-            return vanraden(X, self.freqs_)
+            return vanraden_unchecked(X, self.freqs_)
         self.X_train_ = X
         if self.kernel == "linear":
             self.center_ = X.mean(axis=0)
@@ -256,7 +256,7 @@ class KernelBLUP(RegressorMixin, BaseEstimator):
         if self.kernel == "precomputed":
             return X
         if self.kernel == "vanraden":
-            return vanraden(self.X_train_, self.freqs_, other=X).T
+            return vanraden_unchecked(self.X_train_, self.freqs_, other=X).T
         if self.kernel == "linear":
             return (X - self.center_) @ (self.X_train_ - self.center_).T / X.shape[1]
         return np.mean([gaussian_kernel(X, self.X_train_, bandwidth=s * self.bandwidth_) for s in self.scales], axis=0)
@@ -281,9 +281,7 @@ class KernelBLUP(RegressorMixin, BaseEstimator):
         obs = observed_mask(y)
         if not obs.all():
             X = X[np.ix_(obs, obs)] if self.kernel == "precomputed" else X[obs]
-            y = y[obs]
-            if covariates is not None:
-                covariates = covariates[obs] if not isinstance(covariates, pd.DataFrame) else covariates.iloc[np.where(obs)[0]]
+            y, covariates = y[obs], take_rows(covariates, obs)
         if y.size < 3:
             raise ValueError(f"need at least 3 individuals with phenotypes; got n_samples = {y.size}.")
         self.n_features_in_ = X.shape[1]
@@ -399,9 +397,7 @@ class RRBLUP(RegressorMixin, BaseEstimator):
         y = check_phenotype(y, X.shape[0])
         obs = observed_mask(y)
         if not obs.all():
-            X, y = X[obs], y[obs]
-            if covariates is not None:
-                covariates = covariates.iloc[np.where(obs)[0]] if isinstance(covariates, pd.DataFrame) else np.asarray(covariates)[obs]
+            X, y, covariates = X[obs], y[obs], take_rows(covariates, obs)
         n, p = X.shape
         self.n_features_in_ = p
         self.freqs_ = X.mean(axis=0) / 2

@@ -18,6 +18,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import numpy as np  # noqa: E402
 from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from .checks import check_phenotype, observed_mask, prepare_markers  # noqa: E402
 
@@ -138,13 +139,10 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         if n < 5:
             raise ValueError(f"need at least 5 individuals with phenotypes; got n_samples = {n}.")
         self.n_features_in_ = p
-        self.x_mean_ = X.mean(axis=0)
-        sd = X.std(axis=0)
-        self.x_scale_ = np.where(sd > 0, sd, 1.0)
-        self.y_mean_ = float(y.mean())
-        self.y_scale_ = float(y.std()) if y.std() > 0 else 1.0
-        Z = ((X - self.x_mean_) / self.x_scale_).astype(np.float32)
-        t = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)
+        self.x_scaler_ = StandardScaler().fit(X)  # inside the training fold; a constant marker keeps scale 1
+        self.y_scaler_ = StandardScaler().fit(y[:, None])
+        Z = self.x_scaler_.transform(X).astype(np.float32)
+        t = self.y_scaler_.transform(y[:, None])[:, 0].astype(np.float32)
         keras.utils.set_random_seed(int(self.random_state))
         rng = np.random.default_rng(self.random_state)
         use_val = self.patience > 0 and self.validation_fraction > 0 and n >= 10
@@ -182,5 +180,5 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
 
         check_is_fitted(self, "model_")
         X = prepare_markers(X, self.coding, n_features=self.n_features_in_, owner="KerasRegressor")
-        Z = ((X - self.x_mean_) / self.x_scale_).astype(np.float32)
-        return self._predict_scaled(Z) * self.y_scale_ + self.y_mean_
+        pred = self._predict_scaled(self.x_scaler_.transform(X).astype(np.float32))
+        return self.y_scaler_.inverse_transform(pred[:, None])[:, 0]

@@ -117,3 +117,20 @@ def principal_components(X, n_components: int = 2) -> tuple[np.ndarray, np.ndarr
     # fix the arbitrary sign: the largest loading of each component is positive
     signs = np.sign(scores[np.abs(scores).argmax(axis=0), np.arange(k)])
     return scores * signs, lam[:k] / lam.sum()
+
+
+def adjacent_vs_random_r2(X, n_random: int = 20000, seed: int = 0) -> tuple[float, float]:
+    """Mean r2 of adjacent columns and of random column pairs.
+
+    Whether neighbouring columns carry related information, i.e. whether the column order is
+    genomic order (true for mice in map order, false for wheat), which convolutions and
+    recurrent networks rely on (chapters 4 to 6).
+    """
+    X = check_genotypes(X, "012")
+    p = X.shape[1]
+    if p < 2:
+        raise ValueError("need at least two markers.")
+    i = np.random.default_rng(seed).integers(0, p, size=(2, n_random))
+    i = i[:, i[0] != i[1]]
+    return (float(np.nanmean(ld_r2(X, np.arange(p - 1), np.arange(1, p)))),
+            float(np.nanmean(ld_r2(X, i[0], i[1]))))

@@ -269,9 +269,9 @@ def simulate_trait(
     targets = {"additive": H2 * (1 - dominance - epistasis), "dominance": H2 * dominance,
                "epistasis": H2 * epistasis}
     raw = {"additive": gA, "dominance": gD, "epistasis": gE}
-    factor = {k: (np.sqrt(targets[k] / np.var(raw[k])) if targets[k] > 0 else 0.0) for k in raw}
     if any(targets[k] > 0 and np.var(raw[k]) == 0 for k in raw):
         raise ValueError("a genetic component has zero variance (monomorphic QTL); choose other QTL.")
+    factor = {k: (np.sqrt(targets[k] / np.var(raw[k])) if targets[k] > 0 else 0.0) for k in raw}
     parts = {k: (raw[k] - raw[k].mean()) * factor[k] for k in raw}
     # the parts are not exactly orthogonal in a finite sample: rescale them together
     scale = np.sqrt(H2 / np.var(sum(parts.values())))
@@ -342,3 +342,39 @@ def simulate_dataset(
         truth={"g": trait.g, "a": trait.a, "qtl": trait.qtl, "H2": trait.H2, "h2": trait.h2,
                "parts": trait.parts, "additive_effects": trait.additive_effects},
     )
+
+
+@dataclass
+class MixedTrait:
+    """A trait of a few large QTL on a polygenic background (:func:`large_and_small_qtl`)."""
+
+    y: np.ndarray
+    effects: np.ndarray
+    large_qtl: np.ndarray
+
+
+def large_and_small_qtl(
+    X,
+    *,
+    n_large: int = 8,
+    n_small: int = 200,
+    var_large: float = 0.45,
+    var_small: float = 0.15,
+    seed: int = 1,
+) -> MixedTrait:
+    """Additive trait: ``n_large`` QTL explaining ``var_large`` of var(y), ``n_small`` explaining
+    ``var_small``, the rest noise (var(y) about 1).
+
+    The picture of chapter 2's shrinkage figures: uniform shrinkage smears the large QTL,
+    selection finds them. ``effects`` holds every marker's true effect on the dosage scale.
+    """
+    if not (var_large > 0 and var_small > 0 and var_large + var_small < 1):
+        raise ValueError("var_large and var_small must be positive and sum to less than 1.")
+    large = simulate_trait(X, n_qtl=n_large, H2=var_large, seed=seed)
+    small = simulate_trait(X, n_qtl=n_small, H2=var_small, seed=seed + 1)
+    noise = np.random.default_rng(seed + 2).normal(scale=np.sqrt(1 - var_large - var_small), size=len(large.y))
+    effects = np.zeros(np.asarray(X).shape[1])
+    effects[small.qtl] += small.additive_effects
+    effects[large.qtl] += large.additive_effects
+    return MixedTrait(y=large.parts["additive"] + small.parts["additive"] + noise, effects=effects,
+                      large_qtl=large.qtl)

@@ -118,3 +118,12 @@ def test_match_ids():
         match_ids(["a", "c"], ["a", "d"])
     with pytest.raises(ValueError, match="duplicated"):
         match_ids(["a", "a"], ["a", "b"])
+
+
+def test_take_rows():
+    from gslib.checks import take_rows
+
+    df = pd.DataFrame({"a": [1, 2, 3]}, index=["x", "y", "z"])
+    assert take_rows(df, np.array([True, False, True])).index.tolist() == ["x", "z"]
+    assert take_rows(df, [2, 0]).index.tolist() == ["z", "x"]
+    assert take_rows(np.arange(3), [1]).tolist() == [1] and take_rows(None, [0]) is None

@@ -27,3 +27,15 @@ def test_ld_decay_bins_and_errors():
         ld_decay(X, pos[::-1], max_distance=1)
     with pytest.raises(ValueError, match="one entry per marker"):
         ld_decay(X, pos[:5], max_distance=1)
+
+
+def test_adjacent_vs_random_r2():
+    from gslib.popgen import adjacent_vs_random_r2
+
+    rng = np.random.default_rng(1)
+    base = rng.integers(0, 3, size=(200, 50)).astype(float)
+    paired = np.repeat(base, 2, axis=1)  # each column duplicated next to itself
+    adjacent, random_pairs = adjacent_vs_random_r2(paired)
+    assert adjacent > 0.45 and random_pairs < 0.1  # half the adjacent pairs are identical
+    with pytest.raises(ValueError, match="two markers"):
+        adjacent_vs_random_r2(base[:, :1])

@@ -115,3 +115,16 @@ def test_reml_recovers_h2_at_n2000():
             tr = simulate_trait(geno.X, n_qtl=200, H2=0.5, seed=10 * seed + rep)
             estimates.append(reml(tr.y, eigen=eig).h2)
     assert abs(np.mean(estimates) - 0.5) < 0.05, estimates
+
+
+def test_large_and_small_qtl(geno):
+    from gslib.simulate import large_and_small_qtl
+
+    t = large_and_small_qtl(geno.X, n_large=5, n_small=50, var_large=0.4, var_small=0.2, seed=3)
+    assert t.large_qtl.size == 5 and np.count_nonzero(t.effects) <= 55
+    Xc = geno.X - geno.X.mean(0)
+    g = Xc @ t.effects
+    assert np.var(g) == pytest.approx(0.6, abs=0.05) and np.var(t.y) == pytest.approx(1.0, abs=0.15)
+    assert np.abs(t.effects[t.large_qtl]).mean() > 3 * np.abs(t.effects[np.setdiff1d(np.flatnonzero(t.effects), t.large_qtl)]).mean()
+    with pytest.raises(ValueError, match="sum to less than 1"):
+        large_and_small_qtl(geno.X, var_large=0.6, var_small=0.5)
