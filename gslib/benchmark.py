@@ -93,7 +93,37 @@ def _models() -> dict[str, Callable[[Dataset], tuple]]:
         "RandomForest": lambda d: (baselines.random_forest(max_features=min(0.33, 1000 / d.p)), d.X),
         "GBT": lambda d: (baselines.gradient_boosting(), d.X),
         **{name: _bayes_factory(cls) for name, cls in SAMPLERS.items()},
+        # chapter 3: Bayesian-regularised nets with 1-7 neurons (Okut et al. 2011) and an MLP
+        # whose architecture inner CV chooses on each training set
+        **{f"BRNN-{s}": _brnn_factory(s) for s in range(1, 8)},
+        "MLP-CV": lambda d: (mlp_cv(d.coding), d.X),
     }
+
+
+def _brnn_factory(neurons: int):
+    def make(d: Dataset):
+        from .brnn import BayesianRegularizedNet
+
+        return BayesianRegularizedNet(neurons=neurons, coding=d.coding), d.X
+    return make
+
+
+MLP_GRID = {"builder_kwargs": [
+    {"hidden": (32,), "l2": 0.05},
+    {"hidden": (64, 32), "dropout": 0.2},
+    {"hidden": (16, 8), "activation": "tanh", "l2": 0.01},
+]}
+"""Architectures among which inner CV picks the ``MLP-CV`` net (chapter 3)."""
+
+
+def mlp_cv(coding: str | None = "012", inner_folds: int = 3):
+    """The ``MLP-CV`` model: :data:`MLP_GRID` tuned by ``inner_folds``-fold inner CV (seeded),
+    each net trained with Adam, batches of 64, early stopping (patience 10, at most 150 epochs)."""
+    from .evaluation import tune
+    from .nets import KerasRegressor
+
+    net = KerasRegressor(epochs=150, patience=10, batch_size=64, coding=coding, random_state=0)
+    return tune(net, MLP_GRID, inner_folds=inner_folds)
 
 
 def _bayes_factory(cls):

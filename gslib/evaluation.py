@@ -121,10 +121,32 @@ class WithCovariates(RegressorMixin, BaseEstimator):
     def predict(self, X, covariates=None):
         return self.predict_parts(X, covariates)[0]
 
+    @property
+    def summary_(self) -> dict:
+        """The wrapped model's ``summary_`` (see :func:`fit_summary`)."""
+        return fit_summary(self.estimator_)
+
     def predict_parts(self, X, covariates=None):
         """``(predict(X, covariates), predict_genetic(X))``."""
         g = self.predict_genetic(X)
         return self.encoder_.transform(covariates, len(g)) @ self.beta_ + g, g
+
+
+def fit_summary(est) -> dict:
+    """What a fitted model reports about its own fit, recorded beside each fold's metrics.
+
+    A gslib model may expose ``summary_`` (a dict of scalars: the BRNN's effective number of
+    parameters ``gamma``, a network's ``epochs``, ...); a tuned model (``GridSearchCV``) adds its
+    choice as ``chosen`` (JSON text) and the summary of the refitted best model.
+    """
+    import json
+
+    out = {}
+    if hasattr(est, "best_params_"):
+        out["chosen"] = json.dumps(est.best_params_, sort_keys=True, default=str)
+        est = est.best_estimator_
+    out.update(getattr(est, "summary_", None) or {})
+    return out
 
 
 def _accepts_covariates(model) -> bool:
@@ -169,7 +191,7 @@ def evaluate_fold(model, X, y, train, test, *, covariates=None, pairwise: bool |
         pred = np.asarray(est.predict(Xte, **kw_pred), dtype=float)
         pg = np.asarray(est.predict_genetic(Xte), dtype=float) if hasattr(est, "predict_genetic") else None
     metrics = {"n_train": int(train.size), "n_test": int(test.size), **fold_metrics(y[test], pred, pg),
-               "fit_seconds": seconds}
+               "fit_seconds": seconds, **fit_summary(est)}
     return metrics, {"pred": pred, "pred_genetic": pg if pg is not None else np.full(pred.shape, np.nan)}
 
 

@@ -102,9 +102,11 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         Arguments of the builder (``hidden``, ``dropout``, ``l2``, ...).
     epochs, batch_size, learning_rate : training settings (Adam on mean squared error)
     patience : int
-        Early-stopping patience in epochs; 0 disables early stopping (and the validation split).
+        Early-stopping patience in epochs; 0 trains all ``epochs`` (the validation loss is still
+        recorded in ``history_`` if ``validation_fraction > 0``).
     validation_fraction : float
-        Share of the training individuals held out for early stopping.
+        Share of the training individuals held out for early stopping and the validation
+        curve; 0 trains on every individual.
     coding : str or None
         Declared marker coding (see :mod:`gslib.checks`); None accepts any real inputs.
     random_state : int
@@ -145,7 +147,7 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         t = self.y_scaler_.transform(y[:, None])[:, 0].astype(np.float32)
         keras.utils.set_random_seed(int(self.random_state))
         rng = np.random.default_rng(self.random_state)
-        use_val = self.patience > 0 and self.validation_fraction > 0 and n >= 10
+        use_val = self.validation_fraction > 0 and n >= 10
         if use_val:
             perm = rng.permutation(n)
             n_val = max(2, int(round(self.validation_fraction * n)))
@@ -156,7 +158,7 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         self.model_ = build(p, **(self.builder_kwargs or {}))
         self.model_.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="mse")
         callbacks = []
-        if use_val:
+        if use_val and self.patience > 0:
             callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.patience,
                                                            restore_best_weights=True))
         hist = self.model_.fit(Z[tr], t[tr], validation_data=(Z[val], t[val]) if use_val else None,
@@ -170,6 +172,11 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
             warnings.warn("the network collapsed: its predictions are (near) constant.", UserWarning,
                           stacklevel=2)
         return self
+
+    @property
+    def summary_(self) -> dict:
+        """Scalars the harness records per fold (``epochs`` trained, ``collapsed``)."""
+        return {"epochs": self.n_epochs_, "collapsed": self.collapsed_}
 
     def _predict_scaled(self, Z: np.ndarray) -> np.ndarray:
         return np.asarray(self.model_(Z, training=False)).reshape(-1)

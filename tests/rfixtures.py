@@ -96,3 +96,18 @@ def fake_mice(n: int = 10, seed: int = 0) -> dict:
 def sha256(path) -> str:
     """Hex sha256 of a file."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _has_real(name: str) -> bool:
+    import os
+
+    folder = os.environ.get("GSLIB_DATA_DIR")
+    return bool(folder) and (Path(folder) / name).is_file()
+
+
+def needs_real(*names: str):
+    """Skip unless GSLIB_DATA_DIR holds the real files ``names`` (CI points it at ../shared)."""
+    import pytest
+
+    return pytest.mark.skipif(not all(_has_real(n) for n in names),
+                              reason=f"GSLIB_DATA_DIR with the real {', '.join(names)} is not set")

@@ -1,8 +1,6 @@
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
+from rfixtures import needs_real
 
 from gslib.bayes import SAMPLERS, BayesB, BayesCpi, BayesLasso, BayesRR, trace_plot
 from gslib.linear import RRBLUP
@@ -116,10 +114,7 @@ def test_bad_inputs(easy):
         BayesRR().fit(ds.X[:4], ds.y[:3])
 
 
-real = pytest.mark.skipif(
-    not (os.environ.get("GSLIB_DATA_DIR") and (Path(os.environ["GSLIB_DATA_DIR"]) / "wheat.RData").is_file()),
-    reason="GSLIB_DATA_DIR with the real wheat.RData is not set",
-)
+real = needs_real("wheat.RData")
 
 
 @real

@@ -1,10 +1,9 @@
-import os
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from rfixtures import fake_mice, fake_wheat, sha256
+from rfixtures import fake_mice, fake_wheat, needs_real, sha256
 
 from gslib import datasets
 from gslib.datasets import Dataset, DatasetError, fetch, load_mice, load_wheat
@@ -164,10 +163,7 @@ def test_no_network_and_no_copy(fake_files, http_server, monkeypatch, tmp_path):
 
 # ------------------------------------------------------------------ the real files
 
-real = pytest.mark.skipif(
-    not (os.environ.get("GSLIB_DATA_DIR") and (Path(os.environ["GSLIB_DATA_DIR"]) / "mice.RData").is_file()),
-    reason="GSLIB_DATA_DIR with the real wheat.RData and mice.RData is not set",
-)
+real = needs_real("wheat.RData", "mice.RData")
 
 
 @real
