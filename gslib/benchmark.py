@@ -155,8 +155,8 @@ def _settings_key(estimator) -> str:
 
 
 def run_task(task: Task, model_name: str, cache: Path | None = None,
-             progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """All folds of one model on one task. Returns (scores, predictions).
+             progress: bool = True, folds=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All folds (or the listed ``folds``) of one model on one task. Returns (scores, predictions).
 
     With ``cache`` (a folder), each fold's result is stored there and reused by later runs
     with the same model settings; without it everything is computed (notebooks' live runs).
@@ -168,7 +168,10 @@ def run_task(task: Task, model_name: str, cache: Path | None = None,
         folder.mkdir(parents=True, exist_ok=True)
     y = task.data.y
     rows, preds = [], []
-    folds = np.unique(task.folds)
+    all_folds = np.unique(task.folds)
+    folds = all_folds if folds is None else np.asarray(folds)
+    if not np.isin(folds, all_folds).all():
+        raise ValueError(f"{task.name} has folds {all_folds.tolist()}; got {np.asarray(folds).tolist()}.")
     bar = None
     if progress:
         from tqdm import tqdm

@@ -151,6 +151,10 @@ class BayesianRegularizedNet(RegressorMixin, BaseEstimator):
         Starting values of the prior precision of the weights and of the noise precision.
         Default: ``alpha = P / (2 E_W)`` at the starting weights (the prior that generated
         them) and ``beta = 1/2`` (noise variance equal to the standardised phenotype's).
+    regularize : bool
+        False trains the same network by plain Levenberg-Marquardt least squares (``alpha = 0``,
+        nothing re-estimated; ``gamma_`` is then just ``min(n, P)``): the unregularised
+        comparison of chapter 3.
     solver : {"woodbury", "dense"}
         ``"woodbury"`` costs O(n^2 S + n^3) per step and never forms a P x P matrix;
         ``"dense"`` is the textbook reference (P x P; small problems only).
@@ -174,7 +178,8 @@ class BayesianRegularizedNet(RegressorMixin, BaseEstimator):
 
     def __init__(self, neurons: int = 5, max_iter: int = 200, tol: float = 1e-3, mu: float = 0.005,
                  mu_dec: float = 0.1, mu_inc: float = 10.0, mu_max: float = 1e10,
-                 alpha: float | None = None, beta: float | None = None, solver: str = "woodbury", coding: str | None = "012",
+                 alpha: float | None = None, beta: float | None = None, regularize: bool = True,
+                 solver: str = "woodbury", coding: str | None = "012",
                  random_state: int = 0):
         self.neurons = neurons
         self.max_iter = max_iter
@@ -185,6 +190,7 @@ class BayesianRegularizedNet(RegressorMixin, BaseEstimator):
         self.mu_max = mu_max
         self.alpha = alpha
         self.beta = beta
+        self.regularize = regularize
         self.solver = solver
         self.coding = coding
         self.random_state = random_state
@@ -237,8 +243,10 @@ class BayesianRegularizedNet(RegressorMixin, BaseEstimator):
         # data (gamma ~ n), after which beta -> 0 and every weight is pulled to zero.
         alpha = float(self.alpha) if self.alpha is not None else P / (2 * EW)
         beta = float(self.beta) if self.beta is not None else 0.5
+        if not self.regularize:  # plain least squares: no prior, nothing re-estimated
+            alpha, beta = 0.0, 1.0
         mu = float(self.mu)
-        gamma = solver.gamma(alpha, beta, P)
+        gamma = solver.gamma(alpha, beta, P) if self.regularize else float(min(n, P))
         hist = {k: [] for k in ("alpha", "beta", "gamma", "E_D", "E_W", "F", "mu")}
 
         def record():
@@ -265,11 +273,14 @@ class BayesianRegularizedNet(RegressorMixin, BaseEstimator):
             theta, e, ED, EW = new, e_new, ED_new, EW_new
             solver.at(theta)
             old_gamma, old_ED = gamma, hist["E_D"][-1]
-            gamma = solver.gamma(alpha, beta, P)
-            alpha = gamma / (2 * EW)
-            beta = max(n - gamma, 1e-8) / (2 * ED)
+            if self.regularize:
+                gamma = solver.gamma(alpha, beta, P)
+                alpha = gamma / (2 * EW)
+                beta = max(n - gamma, 1e-8) / (2 * ED)
             record()
             change = max(abs(gamma - old_gamma) / max(gamma, 1e-12), abs(ED - old_ED) / max(ED, 1e-12))
+            if not self.regularize:  # converged when the fit stops improving
+                change = abs(ED - old_ED) / max(ED, 1e-12)
             settled = settled + 1 if change < self.tol else 0
             if settled >= 3:
                 self.converged_ = True

@@ -74,3 +74,64 @@ def effect_estimates(effects: dict, truth: np.ndarray, *, qtl: np.ndarray | None
     axes[-1].set_xlabel("marker (map order)")
     fig.tight_layout()
     return fig
+
+
+def draw_network(widths, *, labels=None, max_nodes: int = 8, ax=None):
+    """Draw a fully connected feed-forward network, layer by layer (chapter 3, Figure 2).
+
+    Parameters
+    ----------
+    widths : sequence of int
+        Neurons per layer, input first, output last (e.g. ``(1279, 3, 2, 4, 4, 6, 1)``).
+    labels : sequence of str, optional
+        One label per layer (default: "input", "hidden 1", ..., "output").
+    max_nodes : int
+        Layers wider than this show ``max_nodes - 1`` neurons and a "..." with the count.
+    """
+    widths = [int(w) for w in widths]
+    if len(widths) < 2 or min(widths) < 1:
+        raise ValueError(f"need at least an input and an output layer of positive width; got {widths}.")
+    labels = labels or ["input", *[f"hidden {i}" for i in range(1, len(widths) - 1)], "output"]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.4 * len(widths) + 1, 4))
+    shown = [min(w, max_nodes - 1) if w > max_nodes else w for w in widths]
+    top = max(shown)
+    pos = [np.linspace(-(s - 1) / 2, (s - 1) / 2, s) if s > 1 else np.zeros(1) for s in shown]
+    for i in range(len(widths) - 1):  # edges: every neuron to every neuron of the next layer
+        for a in pos[i]:
+            for b in pos[i + 1]:
+                ax.plot([i, i + 1], [a, b], color="grey", lw=0.5, alpha=0.5, zorder=1)
+    for i, (w, ys) in enumerate(zip(widths, pos)):
+        color = "C0" if i == 0 else ("C3" if i == len(widths) - 1 else "C2")
+        ax.scatter(np.full(ys.size, i), ys, s=260, color=color, edgecolor="black", zorder=2)
+        if w > shown[i]:
+            ax.text(i, ys.min() - 0.9, f"... {w:,}", ha="center", va="center", fontsize=9)
+        ax.text(i, top / 2 + 0.8, f"{labels[i]}\n({w:,})", ha="center", va="bottom", fontsize=9)
+    ax.set_xlim(-0.6, len(widths) - 0.4)
+    ax.set_ylim(-top / 2 - 1.5, top / 2 + 2.2)
+    ax.axis("off")
+    return ax
+
+
+def loss_curves(histories: dict, *, ax=None, log: bool = True):
+    """Training and validation loss against epoch for several fitted Keras regressors.
+
+    ``histories``: name -> ``history_`` of a fitted :class:`gslib.nets.KerasRegressor`.
+    Solid lines are training loss, dashed validation loss; a dot marks the epoch whose weights
+    were kept (lowest validation loss) when early stopping restored them.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.8))
+    for i, (name, h) in enumerate(histories.items()):
+        color = f"C{i}"
+        epochs = np.arange(1, len(h["loss"]) + 1)
+        ax.plot(epochs, h["loss"], color=color, lw=1.2, label=f"{name}: training")
+        if "val_loss" in h:
+            ax.plot(epochs, h["val_loss"], color=color, lw=1.2, ls="--", label=f"{name}: validation")
+            best = int(np.argmin(h["val_loss"]))
+            ax.plot(best + 1, h["val_loss"][best], "o", color=color)
+    if log:
+        ax.set_yscale("log")
+    ax.set(xlabel="epoch", ylabel="loss (MSE, standardised y)")
+    ax.legend(fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")
+    return ax

@@ -48,3 +48,13 @@ def test_register_model(monkeypatch):
     monkeypatch.setattr(benchmark, "MODELS", dict(benchmark.MODELS))
     benchmark.register_model("mine", lambda d: (None, d.X))
     assert "mine" in benchmark.MODELS
+
+
+def test_run_task_on_chosen_folds(local_data, tmp_path):
+    task = benchmark.DATA["wheat-E1"]()
+    full, _ = benchmark.run_task(task, "GBLUP", progress=False)
+    some, preds = benchmark.run_task(task, "GBLUP", progress=False, folds=[2])
+    assert list(some["fold"]) == [2] and set(preds["fold"]) == {2}
+    assert benchmark.compare_live(some, full) == 0.0
+    with pytest.raises(ValueError, match="has folds"):
+        benchmark.run_task(task, "GBLUP", progress=False, folds=[11])

@@ -74,6 +74,9 @@ def test_regularisation_beats_an_unregularised_net_on_a_noisy_curve():
     err_brnn = np.mean((brnn.predict(grid) - truth(grid[:, 0])) ** 2)
     err_plain = np.mean((plain - truth(grid[:, 0])) ** 2)
     assert err_brnn < 0.5 * err_plain
+    # regularize=False is that same unregularised fit, inside gslib
+    lm = BayesianRegularizedNet(neurons=S, coding=None, max_iter=500, regularize=False).fit(x[:, None], y)
+    assert err_brnn < 0.5 * np.mean((lm.predict(grid) - truth(grid[:, 0])) ** 2)
     assert brnn.gamma_ < 0.5 * brnn.n_params_  # far fewer effective than actual parameters
 
 
