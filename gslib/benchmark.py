@@ -249,7 +249,8 @@ def run(models: list[str], data: list[str], out: Path, cache: Path, progress: bo
         "command": "python -m gslib benchmark " + " ".join(sys.argv[2:]),
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
                     "cpus": os.cpu_count(), "numpy": np.__version__, "scikit-learn": sklearn.__version__,
-                    "threads": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+                    "threads": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                                                    "TF_NUM_INTRAOP_THREADS")
                                 if k in os.environ}},
         "data": descriptions,
         "models": estimators,
