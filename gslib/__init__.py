@@ -13,6 +13,7 @@ Modules (one topic each; see the book's chapter next to each):
 - :mod:`gslib.benchmark`: ``python -m gslib benchmark``, results files with provenance (chapter 2)
 - :mod:`gslib.bayes`: the Bayesian alphabet, Gibbs samplers compiled with numba (chapter 2)
 - :mod:`gslib.nets`: Keras builders and a scikit-learn wrapper for them (chapter 3 on; imports TensorFlow)
+- :mod:`gslib.scratch`: layers written out in numpy as the review's equations (chapters 4 to 6)
 - :mod:`gslib.brnn`: the Bayesian-regularised network of Okut et al. 2011 (chapter 3; numpy only)
 - :mod:`gslib.plots`: figures shared by chapters
 
@@ -26,7 +27,7 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = ("checks", "datasets", "simulate", "popgen", "kinship", "linear", "baselines",
-               "evaluation", "benchmark", "plots", "published", "bayes", "nets", "brnn")
+               "evaluation", "benchmark", "plots", "published", "bayes", "nets", "brnn", "scratch")
 
 
 def __getattr__(name: str):

@@ -203,6 +203,47 @@ def to_dosage(X: np.ndarray, coding: str) -> np.ndarray:
     return X
 
 
+ENCODINGS = ("additive", "onehot")
+"""Marker encodings for networks: ``"additive"`` (dosage, one channel) or ``"onehot"``."""
+
+
+def encode(X, coding: str, encoding: str = "onehot") -> np.ndarray:
+    """Marker matrix as a network input of shape (n, p, channels) (chapter 4).
+
+    ``"additive"``: the dosage (0/1/2 copies of the counted allele) as one channel, shape
+    (n, p, 1). ``"onehot"``: one channel per genotype class of the coding, shape (n, p, k):
+    k = 3 for ``"012"`` and ``"-101"`` (mice: 0/1/2), k = 2 for ``"01"`` (inbred wheat lines, two
+    homozygotes); channel c is 1 where the genotype is the c-th class in dosage order.
+    :func:`decode` inverts both.
+    """
+    if encoding not in ENCODINGS:
+        raise ValueError(f"Unknown encoding {encoding!r}; choose one of {ENCODINGS}.")
+    D = to_dosage(check_genotypes(X, coding), coding)
+    if encoding == "additive":
+        return D[:, :, None].astype(np.float32)
+    classes = np.array(sorted(to_dosage(np.array(CODINGS[coding]), coding)))
+    return (D[:, :, None] == classes[None, None, :]).astype(np.float32)
+
+
+def decode(E, coding: str, encoding: str = "onehot") -> np.ndarray:
+    """Dosage matrix (n, p) back from :func:`encode`'s output; rows must be valid one-hot."""
+    if encoding not in ENCODINGS:
+        raise ValueError(f"Unknown encoding {encoding!r}; choose one of {ENCODINGS}.")
+    E = np.asarray(E, dtype=np.float64)
+    if E.ndim != 3:
+        raise ValueError(f"an encoded marker array is 3-D (n, p, channels); got shape {E.shape}.")
+    if encoding == "additive":
+        if E.shape[2] != 1:
+            raise ValueError(f"the additive encoding has one channel; got {E.shape[2]}.")
+        return E[:, :, 0]
+    classes = np.array(sorted(to_dosage(np.array(CODINGS[coding]), coding)))
+    if E.shape[2] != classes.size:
+        raise ValueError(f"coding {coding!r} one-hot has {classes.size} channels; got {E.shape[2]}.")
+    if not (np.isin(E, (0.0, 1.0)).all() and (E.sum(axis=2) == 1).all()):
+        raise ValueError("not a one-hot array: every marker needs exactly one channel equal to 1.")
+    return classes[E.argmax(axis=2)]
+
+
 def check_phenotype(y, n: int | None = None, *, name: str = "y") -> np.ndarray:
     """Validate a phenotype vector; NaN (missing) is allowed and kept.
 

@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from .checks import check_phenotype, observed_mask, prepare_markers  # noqa: E402
+from .checks import ENCODINGS, check_phenotype, encode, observed_mask, prepare_markers, take_rows  # noqa: E402
 
 FIGURE2_HIDDEN = (3, 2, 4, 4, 6)
 """Hidden-layer widths of the review's Figure 2 network (five hidden layers)."""
@@ -61,9 +61,7 @@ def build_mlp(
     keras.Model (not compiled)
     """
     keras = _keras()
-    shape = (int(input_shape),) if np.isscalar(input_shape) else tuple(int(s) for s in input_shape)
-    if any(s < 1 for s in shape):
-        raise ValueError(f"input_shape must be positive; got {shape}.")
+    shape = _shape(input_shape)
     if any(int(h) < 1 for h in hidden):
         raise ValueError(f"every hidden layer needs at least one neuron; got {tuple(hidden)}.")
     if not 0 <= dropout < 1:
@@ -75,6 +73,91 @@ def build_mlp(
     x = keras.layers.Flatten()(inputs) if len(shape) > 1 else inputs
     for i, width in enumerate(hidden):
         x = keras.layers.Dense(int(width), activation=activation, kernel_regularizer=reg, name=f"hidden{i + 1}")(x)
+        if dropout > 0:
+            x = keras.layers.Dropout(dropout, name=f"dropout{i + 1}")(x)
+    outputs = keras.layers.Dense(1, activation="linear", kernel_regularizer=reg, name="output")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def _shape(input_shape) -> tuple[int, ...]:
+    shape = (int(input_shape),) if np.isscalar(input_shape) else tuple(int(s) for s in input_shape)
+    if not shape or any(s < 1 for s in shape):
+        raise ValueError(f"input_shape must be positive; got {shape}.")
+    return shape
+
+
+def build_cnn(
+    input_shape: int | Sequence[int],
+    filters: int = 16,
+    kernel_size: int = 5,
+    strides: int = 1,
+    pool: str | None = "max",
+    pool_size: int = 2,
+    n_conv: int = 1,
+    dense: Sequence[int] = (32,),
+    activation: str = "relu",
+    dropout: float = 0.0,
+    l2: float = 0.0,
+    name: str = "cnn",
+):
+    """A 1-D convolutional network over markers in genome order (chapter 4).
+
+    ``n_conv`` blocks of ``Conv1D(filters, kernel_size, strides)`` -> activation -> pooling
+    (``"max"``, ``"avg"`` or None), then flatten, the ``dense`` hidden layers and one linear
+    output. Convolution assumes that neighbouring inputs are neighbours on the genome.
+
+    Parameters
+    ----------
+    input_shape : int or (length, channels)
+        Number of markers (one additive channel), or markers x channels (one-hot; see
+        :func:`gslib.checks.encode`).
+    filters, kernel_size, strides : the convolutions' settings (the same in every block)
+    pool, pool_size : pooling after each convolution (window = stride = ``pool_size``)
+    n_conv : int
+        Number of convolution (+ pooling) blocks.
+    dense : sequence of int
+        Hidden dense layers after flattening.
+    dropout, l2 : regularisation of the dense layers (dropout) and of every kernel (L2)
+
+    Returns
+    -------
+    keras.Model (not compiled)
+    """
+    keras = _keras()
+    shape = _shape(input_shape)
+    if len(shape) == 1:
+        shape = (shape[0], 1)
+    if len(shape) != 2:
+        raise ValueError(f"input_shape must be markers or (markers, channels); got {shape}.")
+    if pool not in ("max", "avg", None):
+        raise ValueError(f"pool must be 'max', 'avg' or None; got {pool!r}.")
+    for label, value in (("filters", filters), ("kernel_size", kernel_size), ("strides", strides),
+                         ("pool_size", pool_size), ("n_conv", n_conv)):
+        if not (isinstance(value, (int, np.integer)) and value >= 1):
+            raise ValueError(f"{label} must be a positive integer; got {value!r}.")
+    length = shape[0]
+    for _ in range(n_conv):  # check the sequence is long enough for every block
+        length = (length - kernel_size) // strides + 1
+        if pool:
+            length //= pool_size
+        if length < 1:
+            raise ValueError(f"{n_conv} convolution blocks (kernel {kernel_size}, stride {strides}, pool "
+                             f"{pool_size}) shrink {shape[0]} markers to nothing; use fewer blocks.")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1); got {dropout}.")
+    reg = keras.regularizers.L2(l2) if l2 > 0 else None
+    inputs = keras.Input(shape=shape)
+    x = inputs
+    for i in range(n_conv):
+        x = keras.layers.Conv1D(filters, kernel_size, strides=strides, activation=activation,
+                                kernel_regularizer=reg, name=f"conv{i + 1}")(x)
+        if pool == "max":
+            x = keras.layers.MaxPooling1D(pool_size, name=f"pool{i + 1}")(x)
+        elif pool == "avg":
+            x = keras.layers.AveragePooling1D(pool_size, name=f"pool{i + 1}")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    for i, width in enumerate(dense):
+        x = keras.layers.Dense(int(width), activation=activation, kernel_regularizer=reg, name=f"dense{i + 1}")(x)
         if dropout > 0:
             x = keras.layers.Dropout(dropout, name=f"dropout{i + 1}")(x)
     outputs = keras.layers.Dense(1, activation="linear", kernel_regularizer=reg, name="output")(x)
@@ -109,13 +192,17 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         curve; 0 trains on every individual.
     coding : str or None
         Declared marker coding (see :mod:`gslib.checks`); None accepts any real inputs.
+    encoding : {"additive", "onehot"}
+        ``"additive"``: standardised dosages, input shape ``(p,)``; ``"onehot"``: one channel per
+        genotype class, input shape ``(p, k)`` (see :func:`gslib.checks.encode`; needs a coding).
     random_state : int
         Seeds weights, shuffling, dropout and the validation split.
     """
 
     def __init__(self, builder: Callable | None = None, builder_kwargs: dict | None = None, epochs: int = 200,
                  batch_size: int = 32, learning_rate: float = 1e-3, patience: int = 20,
-                 validation_fraction: float = 0.1, coding: str | None = "012", random_state: int = 0):
+                 validation_fraction: float = 0.1, coding: str | None = "012", encoding: str = "additive",
+                 random_state: int = 0):
         self.builder = builder
         self.builder_kwargs = builder_kwargs
         self.epochs = epochs
@@ -124,7 +211,26 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         self.patience = patience
         self.validation_fraction = validation_fraction
         self.coding = coding
+        self.encoding = encoding
         self.random_state = random_state
+
+    def _inputs(self, X, fitting: bool = False) -> np.ndarray:
+        """Validated markers as the network's input (scaled with the training fold's scaler)."""
+        if self.encoding not in ENCODINGS:
+            raise ValueError(f"Unknown encoding {self.encoding!r}; choose one of {ENCODINGS}.")
+        if self.encoding == "onehot" and self.coding is None:
+            raise ValueError("encoding='onehot' needs a genotype coding (coding=None was given).")
+        n_features = None if fitting else self.n_features_in_
+        if self.encoding == "onehot":
+            E = encode(X, self.coding, "onehot")
+            if n_features is not None and E.shape[1] != n_features:
+                raise ValueError(f"X has {E.shape[1]} features, but KerasRegressor is expecting "
+                                 f"{n_features} features as input (markers).")
+            return E
+        X = prepare_markers(X, self.coding, n_features=n_features, owner="KerasRegressor")
+        if fitting:
+            self.x_scaler_ = StandardScaler().fit(X)  # inside the training fold; a constant marker keeps scale 1
+        return self.x_scaler_.transform(X).astype(np.float32)
 
     def fit(self, X, y):
         """Train the network on the observed individuals (early stopping on a held-out share)."""
@@ -133,17 +239,15 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"epochs must be a positive integer; got {self.epochs!r}.")
         if not 0 <= self.validation_fraction < 0.5:
             raise ValueError(f"validation_fraction must be in [0, 0.5); got {self.validation_fraction}.")
-        X = prepare_markers(X, self.coding)
-        y = check_phenotype(y, X.shape[0])
+        y = check_phenotype(y, len(X))
         obs = observed_mask(y)
-        X, y = X[obs], y[obs]
-        n, p = X.shape
+        Z = self._inputs(take_rows(X, obs), fitting=True)
+        y = y[obs]
+        n, p = Z.shape[:2]
         if n < 5:
             raise ValueError(f"need at least 5 individuals with phenotypes; got n_samples = {n}.")
         self.n_features_in_ = p
-        self.x_scaler_ = StandardScaler().fit(X)  # inside the training fold; a constant marker keeps scale 1
         self.y_scaler_ = StandardScaler().fit(y[:, None])
-        Z = self.x_scaler_.transform(X).astype(np.float32)
         t = self.y_scaler_.transform(y[:, None])[:, 0].astype(np.float32)
         keras.utils.set_random_seed(int(self.random_state))
         rng = np.random.default_rng(self.random_state)
@@ -155,7 +259,7 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         else:
             tr, val = np.arange(n), None
         build = self.builder or build_mlp
-        self.model_ = build(p, **(self.builder_kwargs or {}))
+        self.model_ = build(Z.shape[1:] if Z.ndim == 3 else p, **(self.builder_kwargs or {}))
         self.model_.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="mse")
         callbacks = []
         if use_val and self.patience > 0:
@@ -186,6 +290,62 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "model_")
-        X = prepare_markers(X, self.coding, n_features=self.n_features_in_, owner="KerasRegressor")
-        pred = self._predict_scaled(self.x_scaler_.transform(X).astype(np.float32))
+        pred = self._predict_scaled(self._inputs(X))
         return self.y_scaler_.inverse_transform(pred[:, None])[:, 0]
+
+
+# ----------------------------------------------------------------------------- interpretation
+def _fitted_model(regressor):
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(regressor, "model_")
+    return regressor.model_
+
+
+def conv_filters(regressor: KerasRegressor, layer: str = "conv1") -> np.ndarray:
+    """The learned filters of a convolution layer, shape (filters, kernel_size, channels) (chapter 4)."""
+    model = _fitted_model(regressor)
+    kernel = np.asarray(model.get_layer(layer).get_weights()[0])  # Keras: (kernel_size, channels, filters)
+    return np.transpose(kernel, (2, 0, 1))
+
+
+def activation_map(regressor: KerasRegressor, X, layer: str = "conv1") -> np.ndarray:
+    """Output of ``layer`` for individuals ``X``: for a convolution, (n, positions, filters),
+    i.e. where along the genome each filter responds."""
+    keras = _keras()
+    model = _fitted_model(regressor)
+    sub = keras.Model(model.input, model.get_layer(layer).output)
+    return np.asarray(sub(regressor._inputs(X), training=False))
+
+
+def saliency(regressor: KerasRegressor, X, method: str = "gradient_x_input", steps: int = 32) -> np.ndarray:
+    """Attribution of each individual's prediction to each marker, shape (n, p) (chapter 4).
+
+    ``"gradient_x_input"``: the gradient of the (standardised) prediction with respect to the
+    network's input times the input. ``"integrated_gradients"`` (Sundararajan et al. 2017):
+    the input times the gradient averaged along the straight path from an all-zero input
+    (for the additive encoding: every marker at its training mean), with ``steps`` points; the
+    attributions then add up to the prediction minus the prediction at the baseline. Channels
+    (one-hot) are summed per marker.
+    """
+    import tensorflow as tf
+
+    if method not in ("gradient_x_input", "integrated_gradients"):
+        raise ValueError(f"method must be 'gradient_x_input' or 'integrated_gradients'; got {method!r}.")
+    if not (isinstance(steps, (int, np.integer)) and steps >= 1):
+        raise ValueError(f"steps must be a positive integer; got {steps!r}.")
+    model = _fitted_model(regressor)
+    Z = tf.constant(regressor._inputs(X))
+
+    def grad(inputs):
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            out = model(inputs, training=False)
+        return tape.gradient(out, inputs).numpy()
+
+    if method == "gradient_x_input":
+        g = grad(Z)
+    else:  # midpoint rule along the path from 0 to Z
+        g = np.mean([grad(Z * ((k + 0.5) / steps)) for k in range(steps)], axis=0)
+    att = g * Z.numpy()
+    return att.sum(axis=2) if att.ndim == 3 else att

@@ -127,3 +127,29 @@ def test_take_rows():
     assert take_rows(df, np.array([True, False, True])).index.tolist() == ["x", "z"]
     assert take_rows(df, [2, 0]).index.tolist() == ["z", "x"]
     assert take_rows(np.arange(3), [1]).tolist() == [1] and take_rows(None, [0]) is None
+
+
+@pytest.mark.parametrize("coding, k", [("012", 3), ("01", 2), ("-101", 3)])
+def test_encodings_round_trip(coding, k):
+    from gslib.checks import CODINGS, decode, encode, to_dosage
+
+    rng = np.random.default_rng(0)
+    X = rng.choice(CODINGS[coding], size=(6, 9))
+    onehot = encode(X, coding, "onehot")
+    assert onehot.shape == (6, 9, k) and (onehot.sum(axis=2) == 1).all()
+    assert np.array_equal(decode(onehot, coding), to_dosage(X, coding))
+    additive = encode(X, coding, "additive")
+    assert additive.shape == (6, 9, 1) and np.array_equal(decode(additive, coding, "additive"), to_dosage(X, coding))
+
+
+def test_encoding_errors():
+    from gslib.checks import decode, encode
+
+    with pytest.raises(ValueError, match="Unknown encoding"):
+        encode(np.zeros((2, 3)), "012", "binary")
+    with pytest.raises(ValueError, match="outside the declared coding"):
+        encode(np.full((2, 3), 3.0), "012")
+    with pytest.raises(ValueError, match="not a one-hot"):
+        decode(np.ones((2, 3, 3)), "012")
+    with pytest.raises(ValueError, match="has 2 channels"):
+        decode(np.zeros((2, 3, 3)), "01")

@@ -65,3 +65,37 @@ def test_bad_inputs(sim):
     m = KerasRegressor(epochs=2, patience=0).fit(sim.X[:50], sim.y[:50])
     with pytest.raises(ValueError, match="X has 5 features, but KerasRegressor is expecting 200"):
         m.predict(sim.X[:3, :5])
+
+
+def test_cnn_builder_shapes_and_errors():
+    from gslib.nets import build_cnn
+
+    m = build_cnn(100, filters=4, kernel_size=5, strides=1, pool="max", pool_size=2, n_conv=2, dense=(8,))
+    # 100 -> conv 96 -> pool 48 -> conv 44 -> pool 22; flatten 22 x 4
+    assert m.get_layer("flatten").output.shape[1] == 88
+    assert build_cnn((50, 3), filters=2, kernel_size=3, pool=None, dense=()).get_layer("conv1").kernel.shape == (3, 3, 2)
+    with pytest.raises(ValueError, match="shrink 20 markers to nothing"):
+        build_cnn(20, kernel_size=5, n_conv=4)
+    with pytest.raises(ValueError, match="pool must be"):
+        build_cnn(20, pool="median")
+
+
+def test_cnn_regressor_onehot_and_saliency(sim):
+    from gslib.nets import activation_map, build_cnn, conv_filters, saliency
+
+    net = KerasRegressor(builder=build_cnn, builder_kwargs={"filters": 4, "kernel_size": 5, "dense": (8,)},
+                         encoding="onehot", epochs=30, patience=5).fit(sim.X[:200], sim.y[:200])
+    assert net.model_.input_shape == (None, 200, 3)
+    assert conv_filters(net).shape == (4, 5, 3)
+    assert activation_map(net, sim.X[:7]).shape == (7, 196, 4)
+    s = saliency(net, sim.X[:5])
+    assert s.shape == (5, 200) and np.isfinite(s).all()
+    # integrated gradients are complete: they add up to f(input) - f(all-zero input)
+    ig = saliency(net, sim.X[:5], method="integrated_gradients", steps=256)
+    Z = net._inputs(sim.X[:5])
+    gap = np.asarray(net.model_(Z)).ravel() - np.asarray(net.model_(np.zeros_like(Z))).ravel()
+    assert np.allclose(ig.sum(axis=1), gap, atol=0.02 * np.abs(gap).max() + 1e-3)
+    with pytest.raises(ValueError, match="needs a genotype coding"):
+        KerasRegressor(encoding="onehot", coding=None).fit(sim.X[:20], sim.y[:20])
+    with pytest.raises(ValueError, match="X has 5 features"):
+        net.predict(sim.X[:3, :5])
