@@ -378,3 +378,84 @@ def large_and_small_qtl(
     effects[large.qtl] += large.additive_effects
     return MixedTrait(y=large.parts["additive"] + small.parts["additive"] + noise, effects=effects,
                       large_qtl=large.qtl)
+
+
+@dataclass
+class MotifTrait:
+    """A trait driven by a local haplotype motif on a polygenic background (:func:`motif_trait`).
+
+    Attributes
+    ----------
+    y : phenotype (n,), var(y) = 1.
+    g : genetic value (n,): motif part + polygenic part.
+    motif : (n,) 1 for individuals whose genotypes at ``positions`` equal ``pattern``, else 0.
+    positions : marker indices of the motif (adjacent markers).
+    pattern : the multi-locus genotype (0/1/2 per marker) that is the motif.
+    frequency : share of individuals carrying the motif.
+    motif_share : share of the genetic variance due to the motif; H2 : var(g) / var(y).
+    additive_r2 : share of the motif's variance an additive model of its own markers explains
+        (the best GBLUP could do with it): 1 - additive_r2 of it is local epistasis.
+    """
+
+    y: np.ndarray
+    g: np.ndarray
+    motif: np.ndarray
+    positions: np.ndarray
+    pattern: np.ndarray
+    frequency: float
+    motif_share: float
+    H2: float
+    additive_r2: float
+
+
+def motif_trait(
+    X,
+    *,
+    start: int,
+    length: int = 4,
+    motif_share: float = 0.5,
+    H2: float = 0.6,
+    n_qtl: int = 100,
+    target_frequency: float = 0.2,
+    seed: int | None = None,
+) -> MotifTrait:
+    """A trait with a local epistatic motif: one combination of genotypes at adjacent markers.
+
+    Individuals whose genotypes at markers ``start, ..., start + length - 1`` equal one
+    particular multi-locus genotype (the observed one whose frequency is closest to
+    ``target_frequency``) get an effect; an additive polygenic background (``n_qtl`` QTL from
+    :func:`simulate_trait`) and noise make up the rest. The motif explains ``motif_share`` of the
+    genetic variance, the genetic value ``H2`` of the phenotypic variance (chapter 4). Since the
+    effect needs the whole combination, an additive model of the same markers captures only
+    part of it (``additive_r2``).
+    """
+    X = check_genotypes(X, "012")
+    n, p = X.shape
+    if not (isinstance(length, (int, np.integer)) and length >= 2):
+        raise ValueError(f"length must be an integer of at least 2 (a motif spans adjacent markers); got {length!r}.")
+    if not (isinstance(start, (int, np.integer)) and 0 <= start <= p - length):
+        raise ValueError(f"start must be an integer in [0, {p - length}] for a motif of {length} markers; got {start!r}.")
+    if not (0 < motif_share <= 1 and 0 < H2 <= 1 and 0 < target_frequency < 1):
+        raise ValueError("motif_share and H2 must be in (0, 1], target_frequency in (0, 1).")
+    positions = np.arange(start, start + length)
+    W = X[:, positions].astype(np.int64)
+    patterns, which, counts = np.unique(W, axis=0, return_inverse=True, return_counts=True)
+    which = np.asarray(which).reshape(-1)
+    best = int(np.argmin(np.abs(counts / n - target_frequency)))
+    motif = (which == best).astype(float)
+    if motif.min() == motif.max():
+        raise ValueError("every individual has the same genotypes at these markers; choose another start.")
+    background = simulate_trait(X, n_qtl=n_qtl, H2=1.0, seed=seed).g if motif_share < 1 else np.zeros(n)
+    g = _scale_to(motif, H2 * motif_share) + (_scale_to(background, H2 * (1 - motif_share))
+                                              if motif_share < 1 else 0.0)
+    g = _scale_to(g, H2)
+    rng = np.random.default_rng(None if seed is None else seed + 1)
+    e = rng.normal(size=n)
+    e = e - e.mean() - g * (np.dot(g, e) / np.dot(g, g))
+    e = _scale_to(e, 1 - H2) if H2 < 1 else np.zeros(n)
+    design = np.column_stack([np.ones(n), W])
+    fitted = design @ np.linalg.lstsq(design, motif, rcond=None)[0]
+    additive_r2 = float(np.var(fitted) / np.var(motif))
+    return MotifTrait(y=g + e, g=g, motif=motif, positions=positions, pattern=patterns[best],
+                      frequency=float(motif.mean()), motif_share=float(motif_share),
+                      H2=float(np.var(g) / np.var(g + e)), additive_r2=additive_r2)

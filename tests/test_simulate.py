@@ -128,3 +128,20 @@ def test_large_and_small_qtl(geno):
     assert np.abs(t.effects[t.large_qtl]).mean() > 3 * np.abs(t.effects[np.setdiff1d(np.flatnonzero(t.effects), t.large_qtl)]).mean()
     with pytest.raises(ValueError, match="sum to less than 1"):
         large_and_small_qtl(geno.X, var_large=0.6, var_small=0.5)
+
+
+def test_motif_trait_has_its_stated_truth():
+    from gslib.simulate import motif_trait, simulate_genotypes
+
+    geno = simulate_genotypes(400, 300, n_chromosomes=1, n_populations=1, seed=4)
+    t = motif_trait(geno.X, start=150, length=3, motif_share=0.5, H2=0.6, target_frequency=0.2, seed=1)
+    carriers = (geno.X[:, 150:153] == t.pattern).all(axis=1)
+    assert np.array_equal(carriers, t.motif == 1) and abs(t.frequency - carriers.mean()) < 1e-12
+    assert abs(t.H2 - 0.6) < 1e-9 and abs(np.var(t.y) - 1) < 1e-9
+    # the motif's share of the genetic variance, up to the sample covariance with the background
+    assert abs(np.corrcoef(t.g, t.motif)[0, 1] ** 2 - 0.5) < 0.1
+    assert 0 < t.additive_r2 < 0.9  # not additive: GBLUP can only use part of it
+    with pytest.raises(ValueError, match="start must be"):
+        motif_trait(geno.X, start=299, length=3)
+    with pytest.raises(ValueError, match="length must be"):
+        motif_trait(geno.X, start=0, length=1)
