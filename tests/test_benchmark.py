@@ -30,7 +30,8 @@ def test_benchmark_writes_results_and_resumes(local_data, tmp_path, monkeypatch)
     assert np.allclose(again.query("model == 'GBLUP'")["r"], res.query("model == 'GBLUP'")["r"], equal_nan=True)
     # rows of other models are kept in the results file; provenance has both runs
     assert set(pd.read_csv(out)["model"]) == {"GBLUP", "pedigree"}
-    assert len(json.loads(out.with_suffix(".json").read_text())["runs"]) == 2
+    runs = json.loads(out.with_suffix(".json").read_text())["runs"]
+    assert len(runs) == 2 and runs[0]["folds_from_cache"] == 0 and runs[1]["folds_from_cache"] == 3
 
 
 def test_benchmark_rejects_unknown_names(tmp_path):
