@@ -55,3 +55,12 @@ def test_every_page_is_in_the_toc():
     pages = {str(p.relative_to(ROOT).with_suffix("")) for p in (ROOT / "book").glob("*.md")}
     pages |= {str(p.relative_to(ROOT).with_suffix("")) for p in NOTEBOOKS}
     assert pages == toc
+
+
+def test_every_notebook_declares_its_kernel():
+    """Without a kernelspec the executed copy has no language, and the strict book build warns."""
+    import json
+
+    for path in sorted(Path(__file__).resolve().parents[1].glob("notebooks/*.ipynb")):
+        meta = json.loads(path.read_text())["metadata"]
+        assert meta.get("kernelspec", {}).get("language") == "python", path.name
