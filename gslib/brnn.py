@@ -31,14 +31,12 @@ kept as the reference the tests compare against (small problems only).
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import scipy.linalg as sla
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.preprocessing import StandardScaler
 
-from .checks import check_phenotype, observed_mask, prepare_markers
+from .checks import check_phenotype, collapsed, observed_mask, prepare_markers
 
 __all__ = ["BayesianRegularizedNet"]
 
@@ -289,11 +287,7 @@ class BayesianRegularizedNet(RegressorMixin, BaseEstimator):
         self.alpha_, self.beta_, self.gamma_ = alpha, beta, gamma
         self.history_ = hist
         self.n_iter_ = len(hist["alpha"]) - 1
-        fitted = _forward(theta, Z, S)[1]
-        self.collapsed_ = bool(np.std(fitted) < 1e-3)
-        if self.collapsed_:
-            warnings.warn("the network collapsed: its predictions are (near) constant.", UserWarning,
-                          stacklevel=2)
+        self.collapsed_ = collapsed(_forward(theta, Z, S)[1])
         return self
 
     @property

@@ -244,6 +244,15 @@ def decode(E, coding: str, encoding: str = "onehot") -> np.ndarray:
     return classes[E.argmax(axis=2)]
 
 
+def collapsed(fitted_standardised, tol: float = 1e-3) -> bool:
+    """True (with a warning) if a network's fitted values on the standardised phenotype scale
+    (sd 1) are (near) constant: the network collapsed (chapter 3)."""
+    flag = bool(np.std(fitted_standardised) < tol)
+    if flag:
+        warnings.warn("the network collapsed: its predictions are (near) constant.", UserWarning, stacklevel=3)
+    return flag
+
+
 def check_phenotype(y, n: int | None = None, *, name: str = "y") -> np.ndarray:
     """Validate a phenotype vector; NaN (missing) is allowed and kept.
 

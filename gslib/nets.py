@@ -10,7 +10,6 @@ notebooks stay clean and results are reproducible bit for bit on the CPU.
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable, Sequence
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -20,7 +19,7 @@ import numpy as np  # noqa: E402
 from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from .checks import ENCODINGS, check_phenotype, encode, observed_mask, prepare_markers, take_rows  # noqa: E402
+from .checks import ENCODINGS, check_phenotype, collapsed, encode, observed_mask, prepare_markers, take_rows  # noqa: E402
 
 FIGURE2_HIDDEN = (3, 2, 4, 4, 6)
 """Hidden-layer widths of the review's Figure 2 network (five hidden layers)."""
@@ -270,11 +269,7 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
                                callbacks=callbacks, verbose=0)
         self.history_ = {k: list(map(float, v)) for k, v in hist.history.items()}
         self.n_epochs_ = len(self.history_["loss"])
-        fitted = self._predict_scaled(Z)
-        self.collapsed_ = bool(np.std(fitted) < 1e-3)  # y was standardised: sd 1
-        if self.collapsed_:
-            warnings.warn("the network collapsed: its predictions are (near) constant.", UserWarning,
-                          stacklevel=2)
+        self.collapsed_ = collapsed(self._predict_scaled(Z))  # y was standardised: sd 1
         return self
 
     @property
