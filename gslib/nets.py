@@ -63,19 +63,29 @@ def build_mlp(
     shape = _shape(input_shape)
     if any(int(h) < 1 for h in hidden):
         raise ValueError(f"every hidden layer needs at least one neuron; got {tuple(hidden)}.")
+    reg = _regulariser(dropout, l2)
+    inputs = keras.Input(shape=shape)
+    x = keras.layers.Flatten()(inputs) if len(shape) > 1 else inputs
+    return keras.Model(inputs, _dense_head(x, hidden, activation, dropout, reg, "hidden"), name=name)
+
+
+def _regulariser(dropout: float, l2: float):
+    """Check the dropout rate and the L2 penalty; the Keras regulariser (None for l2 = 0)."""
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1); got {dropout}.")
     if l2 < 0:
         raise ValueError(f"l2 must be non-negative; got {l2}.")
-    reg = keras.regularizers.L2(l2) if l2 > 0 else None
-    inputs = keras.Input(shape=shape)
-    x = keras.layers.Flatten()(inputs) if len(shape) > 1 else inputs
-    for i, width in enumerate(hidden):
-        x = keras.layers.Dense(int(width), activation=activation, kernel_regularizer=reg, name=f"hidden{i + 1}")(x)
+    return _keras().regularizers.L2(l2) if l2 > 0 else None
+
+
+def _dense_head(x, widths, activation: str, dropout: float, reg, prefix: str):
+    """Hidden dense layers (each followed by dropout if any) and the linear output neuron."""
+    keras = _keras()
+    for i, width in enumerate(widths):
+        x = keras.layers.Dense(int(width), activation=activation, kernel_regularizer=reg, name=f"{prefix}{i + 1}")(x)
         if dropout > 0:
             x = keras.layers.Dropout(dropout, name=f"dropout{i + 1}")(x)
-    outputs = keras.layers.Dense(1, activation="linear", kernel_regularizer=reg, name="output")(x)
-    return keras.Model(inputs, outputs, name=name)
+    return keras.layers.Dense(1, activation="linear", kernel_regularizer=reg, name="output")(x)
 
 
 def _shape(input_shape) -> tuple[int, ...]:
@@ -142,9 +152,7 @@ def build_cnn(
         if length < 1:
             raise ValueError(f"{n_conv} convolution blocks (kernel {kernel_size}, stride {strides}, pool "
                              f"{pool_size}) shrink {shape[0]} markers to nothing; use fewer blocks.")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be in [0, 1); got {dropout}.")
-    reg = keras.regularizers.L2(l2) if l2 > 0 else None
+    reg = _regulariser(dropout, l2)
     inputs = keras.Input(shape=shape)
     x = inputs
     for i in range(n_conv):
@@ -155,12 +163,7 @@ def build_cnn(
         elif pool == "avg":
             x = keras.layers.AveragePooling1D(pool_size, name=f"pool{i + 1}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
-    for i, width in enumerate(dense):
-        x = keras.layers.Dense(int(width), activation=activation, kernel_regularizer=reg, name=f"dense{i + 1}")(x)
-        if dropout > 0:
-            x = keras.layers.Dropout(dropout, name=f"dropout{i + 1}")(x)
-    outputs = keras.layers.Dense(1, activation="linear", kernel_regularizer=reg, name="output")(x)
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs, _dense_head(x, dense, activation, dropout, reg, "dense"), name=name)
 
 
 class KerasRegressor(RegressorMixin, BaseEstimator):
