@@ -459,3 +459,39 @@ def motif_trait(
     return MotifTrait(y=g + e, g=g, motif=motif, positions=positions, pattern=patterns[best],
                       frequency=float(motif.mean()), motif_share=float(motif_share),
                       H2=float(np.var(g) / np.var(g + e)), additive_r2=additive_r2)
+
+
+def motif_dataset(
+    n: int = 1000,
+    p: int = 1000,
+    *,
+    start: int | None = None,
+    length: int = 4,
+    motif_share: float = 0.6,
+    H2: float = 0.7,
+    seed: int | None = None,
+) -> Dataset:
+    """Genotypes on one chromosome (map order) and a :func:`motif_trait` as a Dataset (chapter 4).
+
+    The motif starts at marker ``start`` (default: the middle). ``truth`` holds ``g``,
+    ``motif`` (carrier indicator), ``positions``, ``pattern``, ``frequency``, ``H2`` and
+    ``additive_r2``.
+    """
+    rng = np.random.default_rng(seed)
+    geno = simulate_genotypes(n, p, n_chromosomes=1, n_populations=1, seed=int(rng.integers(2**31 - 1)))
+    start = p // 2 if start is None else start
+    t = motif_trait(geno.X, start=start, length=length, motif_share=motif_share, H2=H2,
+                    seed=int(rng.integers(2**31 - 1)))
+    return Dataset(
+        X=geno.X,
+        y=t.y,
+        ids=geno.ids,
+        markers=geno.map.index.to_numpy(),
+        name="simulated motif",
+        trait=f"motif at markers {start}-{start + length - 1} ({motif_share:.0%} of var(g)), H2={H2:g}",
+        coding="012",
+        map=geno.map,
+        notes=[f"msprime coalescent, one population, one chromosome; seed {seed}"],
+        truth={"g": t.g, "motif": t.motif, "positions": t.positions, "pattern": t.pattern,
+               "frequency": t.frequency, "H2": t.H2, "additive_r2": t.additive_r2},
+    )

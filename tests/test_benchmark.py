@@ -59,3 +59,29 @@ def test_run_task_on_chosen_folds(local_data, tmp_path):
     assert benchmark.compare_live(some, full) == 0.0
     with pytest.raises(ValueError, match="has folds"):
         benchmark.run_task(task, "GBLUP", progress=False, folds=[11])
+
+
+def test_split_run_fills_the_cache_only(local_data, tmp_path, monkeypatch):
+    out, cache = tmp_path / "res.csv", tmp_path / "cache"
+    benchmark.main(["--models", "GBLUP", "--data", "wheat-E1", "--out", str(out), "--cache", str(cache),
+                    "--folds", "1", "3", "--no-progress"])
+    assert not out.exists()  # a split run writes no results file
+    cached = sorted(p.name for p in cache.rglob("fold-*.json"))
+    assert cached == ["fold-1.json", "fold-3.json"]
+    # the full run then computes only the missing fold
+    calls = []
+    real = benchmark.evaluate_fold
+    monkeypatch.setattr(benchmark, "evaluate_fold", lambda *a, **k: calls.append(1) or real(*a, **k))
+    res = benchmark.run(["GBLUP"], ["wheat-E1"], out, cache, progress=False)
+    assert len(calls) == 1 and len(res) == 3
+    with pytest.raises(ValueError, match="has folds"):
+        benchmark.main(["--models", "GBLUP", "--data", "wheat-E1", "--cache", str(cache), "--folds", "7"])
+
+
+def test_motif_tasks_share_genotypes_and_motif():
+    a, b = benchmark.DATA["motif-0.2"](), benchmark.DATA["motif-1"]()
+    assert np.array_equal(a.data.X, b.data.X) and np.array_equal(a.data.truth["motif"], b.data.truth["motif"])
+    assert np.array_equal(a.folds, b.folds) and np.unique(a.folds).size == 5
+    # the motif explains more of the genetic value at the larger share
+    r = [np.corrcoef(t.data.truth["g"], t.data.truth["motif"])[0, 1] ** 2 for t in (a, b)]
+    assert r[0] < 0.3 < 0.7 < r[1]
