@@ -80,6 +80,21 @@ def _motif(share: float) -> Callable[[], Task]:
     return make
 
 
+def _shuffled(name: str) -> Callable[[], Task]:
+    """The task ``name`` with its marker columns in a seeded random order (chapter 4: what
+    convolution makes of an order that is not the genome's)."""
+    def make() -> Task:
+        task = DATA[name]()
+        order = np.random.default_rng(MICE_SEED).permutation(task.data.p)
+        ds = task.data
+        data = Dataset(X=ds.X[:, order], y=ds.y, ids=ds.ids, markers=ds.markers[order], name=ds.name,
+                       trait=ds.trait, coding=ds.coding, folds=ds.folds, covariates=ds.covariates, A=ds.A,
+                       map=None, notes=[*ds.notes, f"marker columns shuffled (seed {MICE_SEED})"])
+        return Task(f"{name}-shuffled", data, task.folds, task.covariates,
+                    task.description + f"; marker columns in random order (seed {MICE_SEED})")
+    return make
+
+
 DATA: dict[str, Callable[[], Task]] = {
     "wheat-E1": _wheat("1"),
     "wheat-E2": _wheat("2"),
@@ -88,6 +103,7 @@ DATA: dict[str, Callable[[], Task]] = {
     "mice-BMI": _mice_bmi,
     **{f"motif-{s:g}": _motif(s) for s in MOTIF_SHARES},
 }
+DATA.update({f"{name}-shuffled": _shuffled(name) for name in ("wheat-E1", "mice-BMI")})
 """Registered data sets: name -> function returning a :class:`Task`."""
 
 
@@ -120,7 +136,15 @@ def _models() -> dict[str, Callable[[Dataset], tuple]]:
         "CNN-CV": lambda d: (cnn_cv(d.coding), d.X),
         # the motif study's fixed CNN: the first CNN_GRID architecture on one-hot input
         "CNN-motif": lambda d: (motif_cnn(d.coding), d.X),
+        # the same net with 1-4 convolution + pooling blocks (chapter 4's depth sweep)
+        **{f"CNN-depth-{k}": _depth_factory(k) for k in range(1, 5)},
     }
+
+
+def _depth_factory(n_conv: int):
+    def make(d: Dataset):
+        return motif_cnn(d.coding, n_conv=n_conv), d.X
+    return make
 
 
 def _brnn_factory(neurons: int):
@@ -179,14 +203,15 @@ MOTIF_CNN = {"filters": 4, "kernel_size": 4, "pool": "max", "pool_size": 4, "den
 """The motif study's CNN: few short filters, a strong L2 penalty, no hidden dense layer."""
 
 
-def motif_cnn(coding: str | None = "012"):
+def motif_cnn(coding: str | None = "012", n_conv: int = 1):
     """The ``CNN-motif`` net: :data:`MOTIF_CNN` on one-hot input, Adam (learning rate 0.003),
     batches of 64, patience 10, at most 150 epochs. No inner CV: its settings were chosen on a
     separate simulation (seed 2026; 8 filters with L2 = 0.001 overfitted the 2,000 weights after
     flattening, fewer filters with a stronger penalty found the motif and predicted it)."""
     from .nets import KerasRegressor, build_cnn
 
-    return KerasRegressor(builder=build_cnn, builder_kwargs=MOTIF_CNN, encoding="onehot", learning_rate=3e-3,
+    kwargs = MOTIF_CNN if n_conv == 1 else {**MOTIF_CNN, "n_conv": n_conv}
+    return KerasRegressor(builder=build_cnn, builder_kwargs=kwargs, encoding="onehot", learning_rate=3e-3,
                           epochs=150, patience=10, batch_size=64, coding=coding, random_state=0)
 
 

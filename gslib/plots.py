@@ -135,3 +135,31 @@ def loss_curves(histories: dict, *, ax=None, log: bool = True):
     ax.set(xlabel="epoch", ylabel="loss (MSE, standardised y)")
     ax.legend(fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")
     return ax
+
+
+def manhattan(values, chromosomes=None, *, ax=None, highlight=None, ylabel: str = "-log10 p",
+              size: float = 4):
+    """Values along the genome, one point per marker, chromosomes in alternating colours.
+
+    ``chromosomes``: one label per marker in map order (None: one chromosome); ``highlight``:
+    indices of markers to mark with a red band (e.g. a simulated motif). Used for association
+    scans and for network saliency (chapter 4).
+    """
+    values = np.asarray(values, dtype=float)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 2.8))
+    pos = np.arange(values.size)
+    chrom = np.zeros(values.size, dtype=int) if chromosomes is None else pd.factorize(np.asarray(chromosomes))[0]
+    labels = [] if chromosomes is None else list(pd.unique(np.asarray(chromosomes)))
+    colours = np.where(chrom % 2 == 0, "#2b5d8a", "#9bb7d4")
+    ax.scatter(pos, values, c=colours, s=size, linewidths=0)
+    if labels:
+        centres = [pos[chrom == k].mean() for k in range(len(labels))]
+        ax.set_xticks(centres, labels, fontsize=7)
+        ax.set_xlabel("chromosome")
+    else:
+        ax.set_xlabel("marker (map order)")
+    for j in np.atleast_1d(highlight if highlight is not None else []):
+        ax.axvspan(j - 0.5, j + 0.5, color="red", alpha=0.25, lw=0)
+    ax.set(ylabel=ylabel, xlim=(-1, values.size))
+    return ax

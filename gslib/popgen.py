@@ -134,3 +134,57 @@ def adjacent_vs_random_r2(X, n_random: int = 20000, seed: int = 0) -> tuple[floa
     i = i[:, i[0] != i[1]]
     return (float(np.nanmean(ld_r2(X, np.arange(p - 1), np.arange(1, p)))),
             float(np.nanmean(ld_r2(X, i[0], i[1]))))
+
+
+def marker_scan(X, y, covariates=None) -> pd.DataFrame:
+    """Single-marker association scan: the phenotype regressed on each marker in turn (chapter 4).
+
+    For every marker j, the least-squares slope of ``y`` on the dosage (after both are adjusted
+    for ``covariates`` and an intercept, by the Frisch-Waugh theorem), its t statistic on
+    ``n - q - 2`` degrees of freedom (q covariate columns) and two-sided p-value. Individuals with
+    a missing phenotype are left out. Monomorphic markers get NaN.
+
+    Parameters
+    ----------
+    X : array (n, p) of dosages 0/1/2
+    y : array (n,)
+    covariates : array (n, q) or DataFrame, optional
+        Numeric design columns, e.g. ``CovariateEncoder().fit(cov).transform(cov)`` (its
+        intercept column is allowed: the basis is taken by SVD, so a repeated column is harmless).
+
+    Returns
+    -------
+    DataFrame with columns ``beta``, ``t``, ``p``, ``log10p`` (-log10 p), one row per marker.
+    """
+    from scipy import stats
+
+    X = check_genotypes(X, "012").astype(np.float64)
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    if y.size != X.shape[0]:
+        raise ValueError(f"y has {y.size} values for {X.shape[0]} individuals.")
+    keep = ~np.isnan(y)
+    W = np.ones((X.shape[0], 1))
+    if covariates is not None:
+        C = np.asarray(covariates, dtype=np.float64)
+        C = C[:, None] if C.ndim == 1 else C
+        if C.shape[0] != X.shape[0] or not np.isfinite(C).all():
+            raise ValueError("covariates must be finite, one row per individual.")
+        W = np.column_stack([W, C])
+    X, y, W = X[keep], y[keep], W[keep]
+    U, sv, _ = np.linalg.svd(W, full_matrices=False)
+    Q = U[:, sv > 1e-10 * sv[0]]  # orthonormal basis of the covariate space (an intercept column is harmless)
+    yr = y - Q @ (Q.T @ y)
+    Xr = X - Q @ (Q.T @ X)
+    df = y.size - Q.shape[1] - 1
+    if df < 1:
+        raise ValueError("too few individuals for the number of covariates.")
+    sxx = np.einsum("ij,ij->j", Xr, Xr)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        beta = (Xr.T @ yr) / sxx
+        rss = yr @ yr - beta ** 2 * sxx
+        se = np.sqrt(rss / df / sxx)
+        t = beta / se
+    mono = sxx < 1e-12 * max(1.0, float(sxx.max(initial=0)))
+    beta[mono] = t[mono] = np.nan
+    p = 2 * stats.t.sf(np.abs(t), df)
+    return pd.DataFrame({"beta": beta, "t": t, "p": p, "log10p": -np.log10(p)})

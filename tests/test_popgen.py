@@ -39,3 +39,31 @@ def test_adjacent_vs_random_r2():
     assert adjacent > 0.45 and random_pairs < 0.1  # half the adjacent pairs are identical
     with pytest.raises(ValueError, match="two markers"):
         adjacent_vs_random_r2(base[:, :1])
+
+
+def test_marker_scan_matches_per_marker_least_squares():
+    from scipy import stats
+
+    from gslib.popgen import marker_scan
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 3, size=(120, 6)).astype(float)
+    X[:, 4] = 1  # monomorphic
+    cov = rng.normal(size=(120, 2))
+    y = 0.8 * X[:, 2] + cov @ [1.0, -0.5] + rng.normal(size=120)
+    y[5] = np.nan
+    scan = marker_scan(X, y, cov)
+    keep = ~np.isnan(y)
+    for j in (0, 2):  # the same as an explicit regression on [1, covariates, marker j]
+        D = np.column_stack([np.ones(keep.sum()), cov[keep], X[keep, j]])
+        coef, rss, *_ = np.linalg.lstsq(D, y[keep], rcond=None)
+        df = keep.sum() - 4
+        se = np.sqrt(rss[0] / df * np.linalg.inv(D.T @ D)[-1, -1])
+        assert np.isclose(scan["beta"][j], coef[-1]) and np.isclose(scan["t"][j], coef[-1] / se)
+        assert np.isclose(scan["p"][j], 2 * stats.t.sf(abs(coef[-1] / se), df))
+    assert scan["log10p"].idxmax() == 2 and np.isnan(scan["t"][4])
+    with pytest.raises(ValueError, match="y has 5 values"):
+        marker_scan(X, y[:5])
+    # a design that repeats the intercept (CovariateEncoder's) gives the same scan
+    again = marker_scan(X, y, np.column_stack([np.ones(120), cov]))
+    assert np.allclose(again["t"], scan["t"], equal_nan=True)
