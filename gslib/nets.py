@@ -199,12 +199,18 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         genotype class, input shape ``(p, k)`` (see :func:`gslib.checks.encode`; needs a coding).
     random_state : int
         Seeds weights, shuffling, dropout and the validation split.
+    n_init : int
+        Number of trainings from different starting weights (seeds ``random_state``,
+        ``random_state + 1``, ...; the same validation split); the network with the lowest
+        validation loss is kept (the lowest training loss without validation). Useful when
+        training sometimes finds a solution and sometimes not, as a CNN looking for a motif
+        (chapter 4). ``init_losses_`` records each start's loss.
     """
 
     def __init__(self, builder: Callable | None = None, builder_kwargs: dict | None = None, epochs: int = 200,
                  batch_size: int = 32, learning_rate: float = 1e-3, patience: int = 20,
                  validation_fraction: float = 0.1, coding: str | None = "012", encoding: str = "additive",
-                 random_state: int = 0):
+                 random_state: int = 0, n_init: int = 1):
         self.builder = builder
         self.builder_kwargs = builder_kwargs
         self.epochs = epochs
@@ -215,6 +221,7 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         self.coding = coding
         self.encoding = encoding
         self.random_state = random_state
+        self.n_init = n_init
 
     def _inputs(self, X, fitting: bool = False) -> np.ndarray:
         """Validated markers as the network's input (scaled with the training fold's scaler)."""
@@ -251,7 +258,8 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         self.n_features_in_ = p
         self.y_scaler_ = StandardScaler().fit(y[:, None])
         t = self.y_scaler_.transform(y[:, None])[:, 0].astype(np.float32)
-        keras.utils.set_random_seed(int(self.random_state))
+        if not (isinstance(self.n_init, (int, np.integer)) and self.n_init >= 1):
+            raise ValueError(f"n_init must be a positive integer; got {self.n_init!r}.")
         rng = np.random.default_rng(self.random_state)
         use_val = self.validation_fraction > 0 and n >= 10
         if use_val:
@@ -261,16 +269,24 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         else:
             tr, val = np.arange(n), None
         build = self.builder or build_mlp
-        self.model_ = build(Z.shape[1:] if Z.ndim == 3 else p, **(self.builder_kwargs or {}))
-        self.model_.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="mse")
-        callbacks = []
-        if use_val and self.patience > 0:
-            callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.patience,
-                                                           restore_best_weights=True))
-        hist = self.model_.fit(Z[tr], t[tr], validation_data=(Z[val], t[val]) if use_val else None,
-                               epochs=self.epochs, batch_size=self.batch_size, shuffle=True,
-                               callbacks=callbacks, verbose=0)
-        self.history_ = {k: list(map(float, v)) for k, v in hist.history.items()}
+        best, self.init_losses_ = None, []
+        for k in range(self.n_init):
+            keras.utils.set_random_seed(int(self.random_state) + k)
+            model = build(Z.shape[1:] if Z.ndim == 3 else p, **(self.builder_kwargs or {}))
+            model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="mse")
+            callbacks = []
+            if use_val and self.patience > 0:
+                callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.patience,
+                                                               restore_best_weights=True))
+            hist = model.fit(Z[tr], t[tr], validation_data=(Z[val], t[val]) if use_val else None,
+                             epochs=self.epochs, batch_size=self.batch_size, shuffle=True,
+                             callbacks=callbacks, verbose=0)
+            history = {key: list(map(float, v)) for key, v in hist.history.items()}
+            score = min(history["val_loss"]) if use_val else history["loss"][-1]
+            self.init_losses_.append(score)
+            if best is None or score < best[0]:
+                best = (score, model, history)
+        _, self.model_, self.history_ = best
         self.n_epochs_ = len(self.history_["loss"])
         self.collapsed_ = collapsed(self._predict_scaled(Z))  # y was standardised: sd 1
         return self

@@ -4,13 +4,20 @@ Nothing here trains anything: these functions exist so a reader can see every nu
 layer computed by hand and check it against Keras with the same weights (the tests and the
 notebooks do exactly that). Arrays follow Keras's layout: a batch of sequences is
 ``(n, length, channels)``; a Conv1D kernel is ``(kernel_size, in_channels, filters)``.
+
+Recurrent layers (chapters 5 and 6) are written in float64 with Keras's weight layout too
+(row vectors: ``x_t @ kernel``), which is the transpose of the review's column form
+``W_p p_t``: ``kernel = W_p^T``, ``recurrent = W_h^T``. Keras stores the four LSTM gates side by
+side in the order input, forget, candidate (Keras calls it "c"), output; :func:`lstm_gates`
+splits them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["conv1d", "max_pool1d", "avg_pool1d", "relu"]
+__all__ = ["conv1d", "max_pool1d", "avg_pool1d", "relu", "sigmoid", "rnn_forward", "rnn_backward",
+           "rnn_jacobians", "lstm_forward", "lstm_backward", "lstm_gates", "from_keras", "to_keras", "loss"]
 
 
 def _as_batch(x) -> np.ndarray:
@@ -83,3 +90,251 @@ def max_pool1d(x, size: int = 2, stride: int | None = None) -> np.ndarray:
 def avg_pool1d(x, size: int = 2, stride: int | None = None) -> np.ndarray:
     """Mean of each window of ``size`` (stride defaults to ``size``, as in Keras)."""
     return _pool(x, size, stride, np.mean)
+
+
+# ----------------------------------------------------------------------------- recurrent layers
+OUTPUTS = ("linear", "sigmoid")
+
+
+def sigmoid(z):
+    """The logistic function 1 / (1 + exp(-z)), computed without overflow."""
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _sequences(x, features: int) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 2:
+        x = x[:, :, None]
+    if x.ndim != 3 or x.shape[1] < 1:
+        raise ValueError(f"a batch of sequences is (n, steps, features); got shape {x.shape}.")
+    if x.shape[2] != features:
+        raise ValueError(f"the sequences have {x.shape[2]} features per step but the kernel expects {features}.")
+    if not np.isfinite(x).all():
+        raise ValueError("the sequences contain NaN or infinite values.")
+    return x
+
+
+def _params(params: dict, keys: tuple[str, ...], gates: int) -> dict:
+    missing = [k for k in keys if k not in params]
+    if missing:
+        raise ValueError(f"missing weights {missing}; expected {list(keys)} (see from_keras).")
+    p = {k: np.asarray(params[k], dtype=np.float64) for k in keys}
+    units = p["recurrent"].shape[0]
+    if p["recurrent"].shape != (units, gates * units) or p["kernel"].ndim != 2 or \
+            p["kernel"].shape[1] != gates * units or p["bias"].shape != (gates * units,):
+        raise ValueError(f"inconsistent shapes: kernel {p['kernel'].shape}, recurrent {p['recurrent'].shape}, "
+                         f"bias {p['bias'].shape} (expected (features, {gates}u), (u, {gates}u), ({gates}u,)).")
+    p["out_kernel"] = p["out_kernel"].reshape(units)
+    p["out_bias"] = float(np.asarray(p["out_bias"]).reshape(-1)[0])
+    return p
+
+
+def _initial(h0, n: int, units: int) -> np.ndarray:
+    return np.zeros((n, units)) if h0 is None else np.broadcast_to(np.asarray(h0, dtype=np.float64), (n, units)).copy()
+
+
+def _output(a: np.ndarray, output: str) -> np.ndarray:
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be one of {OUTPUTS}; got {output!r}.")
+    return a if output == "linear" else sigmoid(a)
+
+
+def loss(pred, y, output: str = "linear") -> float:
+    """The training loss of chapters 5 and 6, averaged over the n sequences.
+
+    ``"linear"`` (a standardised phenotype): half the squared error, ``mean((pred - y)^2) / 2``.
+    ``"sigmoid"`` (the review's classification form, e.g. top 20% or not): the cross-entropy
+    ``-mean(y log pred + (1 - y) log(1 - pred))``.
+    """
+    pred, y = np.asarray(pred, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if pred.shape != y.shape:
+        raise ValueError(f"pred has shape {pred.shape} but y has {y.shape}.")
+    if output == "linear":
+        return float(np.mean((pred - y) ** 2) / 2)
+    if output == "sigmoid":
+        if not np.isin(y, (0.0, 1.0)).all():
+            raise ValueError("the sigmoid output needs 0/1 labels.")
+        eps = 1e-300
+        return float(-np.mean(y * np.log(pred + eps) + (1 - y) * np.log(1 - pred + eps)))
+    raise ValueError(f"output must be one of {OUTPUTS}; got {output!r}.")
+
+
+def rnn_forward(x, params: dict, h0=None, output: str = "linear") -> dict:
+    """A simple recurrent network run over sequences, step by step (chapter 5).
+
+    For t = 1, ..., T: ``z_t = x_t @ kernel + h_{t-1} @ recurrent + bias`` and
+    ``h_t = tanh(z_t)`` (the review's ``h_t = tanh(W_p p_t + W_h h_{t-1} + b_h)``); the
+    prediction is read from the last state, ``a = h_T @ out_kernel + out_bias``, passed through
+    the identity (``output="linear"``) or the logistic function (``"sigmoid"``).
+
+    Parameters
+    ----------
+    x : array (n, T, features), or (n, T) for one feature per step
+    params : dict with ``kernel`` (features, u), ``recurrent`` (u, u), ``bias`` (u,),
+        ``out_kernel`` (u,) and ``out_bias`` (see :func:`from_keras`)
+    h0 : initial state (u,) or (n, u); zeros by default (as Keras)
+
+    Returns
+    -------
+    dict with ``h`` (n, T + 1, u; ``h[:, 0]`` is h0), ``z`` (n, T, u), ``a`` (n,) and ``pred`` (n,)
+    """
+    p = _params(params, ("kernel", "recurrent", "bias", "out_kernel", "out_bias"), 1)
+    x = _sequences(x, p["kernel"].shape[0])
+    n, T, _ = x.shape
+    units = p["recurrent"].shape[0]
+    h = np.empty((n, T + 1, units))
+    z = np.empty((n, T, units))
+    h[:, 0] = _initial(h0, n, units)
+    for t in range(T):
+        z[:, t] = x[:, t] @ p["kernel"] + h[:, t] @ p["recurrent"] + p["bias"]
+        h[:, t + 1] = np.tanh(z[:, t])
+    a = h[:, T] @ p["out_kernel"] + p["out_bias"]
+    return {"h": h, "z": z, "a": a, "pred": _output(a, output)}
+
+
+def _output_grads(state: dict, y, p: dict, output: str) -> tuple[float, np.ndarray, dict]:
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    n = state["a"].size
+    if y.size != n:
+        raise ValueError(f"y has {y.size} values for {n} sequences.")
+    value = loss(state["pred"], y, output)
+    da = (state["pred"] - y) / n  # d loss / d a: the same form for both losses
+    h_last = state["h"][:, -1]
+    grads = {"out_kernel": h_last.T @ da, "out_bias": float(da.sum())}
+    return value, np.outer(da, p["out_kernel"]), grads  # dL/dh_T (n, u)
+
+
+def rnn_backward(x, y, params: dict, h0=None, output: str = "linear") -> tuple[float, dict]:
+    """Backpropagation through time for :func:`rnn_forward` with :func:`loss`.
+
+    Going back from t = T: ``dL/dz_t = dL/dh_t * (1 - h_t^2)``; it contributes
+    ``x_t^T dL/dz_t`` to the kernel's gradient, ``h_{t-1}^T dL/dz_t`` to the recurrent
+    weights' and ``dL/dz_t`` to the bias'; and the error flows to the previous state,
+    ``dL/dh_{t-1} = dL/dz_t @ recurrent^T``. Returns ``(loss, gradients)`` with the gradient of
+    every weight under its own name, plus ``h0``.
+    """
+    p = _params(params, ("kernel", "recurrent", "bias", "out_kernel", "out_bias"), 1)
+    x = _sequences(x, p["kernel"].shape[0])
+    state = rnn_forward(x, p, h0, output)
+    value, dh, grads = _output_grads(state, y, p, output)
+    gk, gr, gb = np.zeros_like(p["kernel"]), np.zeros_like(p["recurrent"]), np.zeros_like(p["bias"])
+    h = state["h"]
+    for t in range(x.shape[1] - 1, -1, -1):
+        dz = dh * (1 - h[:, t + 1] ** 2)
+        gk += x[:, t].T @ dz
+        gr += h[:, t].T @ dz
+        gb += dz.sum(axis=0)
+        dh = dz @ p["recurrent"].T
+    grads.update(kernel=gk, recurrent=gr, bias=gb, h0=dh)
+    return value, grads
+
+
+def rnn_jacobians(state: dict, params: dict) -> np.ndarray:
+    """The step Jacobians ``dh_t / dh_{t-1} = diag(1 - h_t^2) W_h`` (column convention; ``W_h =
+    recurrent^T``) of a forward pass, shape (n, T, u, u). The gradient reaching step T - k is
+    the product of k of them, whose norm shrinks or grows with k (chapter 5)."""
+    W = np.asarray(params["recurrent"], dtype=np.float64).T
+    d = 1 - state["h"][:, 1:] ** 2  # (n, T, u)
+    return d[..., :, None] * W[None, None]
+
+
+def lstm_gates(matrix) -> dict:
+    """Split a Keras LSTM weight array (last axis 4u) into its gates, Keras order i, f, c, o."""
+    m = np.asarray(matrix)
+    units = m.shape[-1] // 4
+    if m.shape[-1] != 4 * units:
+        raise ValueError(f"an LSTM weight array has 4 x units columns; got {m.shape[-1]}.")
+    return {g: m[..., k * units:(k + 1) * units] for k, g in enumerate(("input", "forget", "candidate", "output"))}
+
+
+def lstm_forward(x, params: dict, h0=None, c0=None, output: str = "linear") -> dict:
+    """A long short-term memory layer run over sequences, in the review's seven steps (chapter 6).
+
+    For t = 1, ..., T, with ``[.]_g`` the columns of gate g (Keras order i, f, c, o) of
+    ``x_t @ kernel + h_{t-1} @ recurrent + bias``:
+
+    1. forget gate ``f_t = sigmoid([.]_f)``: how much of the old cell state to keep;
+    2. input gate ``i_t = sigmoid([.]_i)``: how much of the new candidate to write;
+    3. candidate ``g_t = tanh([.]_c)``;
+    4. cell state ``C_t = f_t * C_{t-1} + i_t * g_t`` (the "conveyor belt");
+    5. output gate ``o_t = sigmoid([.]_o)``;
+    6. hidden state ``h_t = o_t * tanh(C_t)``;
+    7. prediction from the last state, ``a = h_T @ out_kernel + out_bias`` (identity or
+       logistic output).
+
+    Returns a dict with every gate kept for inspection: ``forget``, ``input``, ``candidate``,
+    ``output_gate`` (n, T, u), ``c`` and ``h`` (n, T + 1, u; index 0 = initial), ``a``, ``pred``.
+    """
+    p = _params(params, ("kernel", "recurrent", "bias", "out_kernel", "out_bias"), 4)
+    x = _sequences(x, p["kernel"].shape[0])
+    n, T, _ = x.shape
+    u = p["recurrent"].shape[0]
+    out = {g: np.empty((n, T, u)) for g in ("forget", "input", "candidate", "output_gate")}
+    h, c = np.empty((n, T + 1, u)), np.empty((n, T + 1, u))
+    h[:, 0], c[:, 0] = _initial(h0, n, u), _initial(c0, n, u)
+    for t in range(T):
+        z = lstm_gates(x[:, t] @ p["kernel"] + h[:, t] @ p["recurrent"] + p["bias"])
+        f = out["forget"][:, t] = sigmoid(z["forget"])            # step 1
+        i = out["input"][:, t] = sigmoid(z["input"])              # step 2
+        g = out["candidate"][:, t] = np.tanh(z["candidate"])      # step 3
+        c[:, t + 1] = f * c[:, t] + i * g                         # step 4
+        o = out["output_gate"][:, t] = sigmoid(z["output"])       # step 5
+        h[:, t + 1] = o * np.tanh(c[:, t + 1])                    # step 6
+    a = h[:, T] @ p["out_kernel"] + p["out_bias"]                 # step 7
+    return {**out, "c": c, "h": h, "a": a, "pred": _output(a, output)}
+
+
+def lstm_backward(x, y, params: dict, h0=None, c0=None, output: str = "linear") -> tuple[float, dict]:
+    """Backpropagation through time for :func:`lstm_forward` with :func:`loss`.
+
+    Two errors flow back: through the hidden state (``dL/dh``) and along the cell state
+    (``dL/dC``), which passes from ``C_t`` to ``C_{t-1}`` multiplied only by the forget gate.
+    Returns ``(loss, gradients)`` keyed like the weights (Keras layout), plus ``h0`` and ``c0``.
+    """
+    p = _params(params, ("kernel", "recurrent", "bias", "out_kernel", "out_bias"), 4)
+    x = _sequences(x, p["kernel"].shape[0])
+    s = lstm_forward(x, p, h0, c0, output)
+    value, dh, grads = _output_grads(s, y, p, output)
+    dc = np.zeros_like(dh)
+    gk, gr, gb = np.zeros_like(p["kernel"]), np.zeros_like(p["recurrent"]), np.zeros_like(p["bias"])
+    for t in range(x.shape[1] - 1, -1, -1):
+        f, i, g, o = s["forget"][:, t], s["input"][:, t], s["candidate"][:, t], s["output_gate"][:, t]
+        tc = np.tanh(s["c"][:, t + 1])
+        dc = dc + dh * o * (1 - tc ** 2)
+        dz = np.concatenate([dc * g * i * (1 - i),                 # input gate
+                             dc * s["c"][:, t] * f * (1 - f),      # forget gate
+                             dc * i * (1 - g ** 2),                # candidate
+                             dh * tc * o * (1 - o)], axis=1)       # output gate
+        gk += x[:, t].T @ dz
+        gr += s["h"][:, t].T @ dz
+        gb += dz.sum(axis=0)
+        dh = dz @ p["recurrent"].T
+        dc = dc * f
+    grads.update(kernel=gk, recurrent=gr, bias=gb, h0=dh, c0=dc)
+    return value, grads
+
+
+def from_keras(layer, dense=None) -> dict:
+    """Weights of a built ``keras.layers.SimpleRNN`` or ``LSTM`` (and of the ``Dense(1)`` output
+    layer after it, if given) as the dict the functions above take. Keras layout is kept:
+    LSTM columns are the gates i, f, c, o (:func:`lstm_gates`)."""
+    w = [np.asarray(v, dtype=np.float64) for v in layer.get_weights()]
+    if len(w) != 3:
+        raise ValueError(f"expected kernel, recurrent kernel and bias (use_bias=True); got {len(w)} arrays.")
+    params = {"kernel": w[0], "recurrent": w[1], "bias": w[2]}
+    units = w[1].shape[0]
+    if dense is not None:
+        dk, db = (np.asarray(v, dtype=np.float64) for v in dense.get_weights())
+        params.update(out_kernel=dk.reshape(units), out_bias=float(db.reshape(-1)[0]))
+    return params
+
+
+def to_keras(params: dict, layer, dense=None) -> None:
+    """Load numpy weights (Keras layout) into a built ``SimpleRNN``/``LSTM`` layer (and ``Dense``)."""
+    layer.set_weights([np.asarray(params[k]) for k in ("kernel", "recurrent", "bias")])
+    if dense is not None:
+        units = np.asarray(params["recurrent"]).shape[0]
+        dense.set_weights([np.asarray(params["out_kernel"]).reshape(units, 1),
+                           np.asarray([params["out_bias"]], dtype=np.float64).reshape(1)])

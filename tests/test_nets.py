@@ -109,8 +109,20 @@ def test_cnn_finds_the_motif_position():
     from gslib.simulate import motif_dataset
 
     d = motif_dataset(1000, 200, motif_share=0.9, H2=0.8, seed=5)
-    net = motif_cnn(d.coding).fit(d.X[:800], d.y[:800])
+    net = motif_cnn(d.coding, n_init=1).fit(d.X[:800], d.y[:800])
     s = np.abs(saliency(net, d.X[800:])).mean(axis=0)
     window = np.convolve(s, np.ones(4), mode="valid")  # window k covers markers k..k+3
     assert abs(int(np.argmax(window)) - int(d.truth["positions"][0])) <= 3
     assert np.corrcoef(net.predict(d.X[800:]), d.y[800:])[0, 1] > 0.5
+
+
+def test_n_init_keeps_the_start_with_the_best_validation_loss(sim):
+    kw = dict(builder_kwargs={"hidden": (8,)}, epochs=15, patience=0, random_state=4)
+    multi = KerasRegressor(n_init=3, **kw).fit(sim.X[:150], sim.y[:150])
+    assert len(multi.init_losses_) == 3 and len(set(multi.init_losses_)) == 3  # three different starts
+    assert min(multi.history_["val_loss"]) == min(multi.init_losses_)  # the best start is kept
+    # the first start is exactly the single-start fit
+    single = KerasRegressor(**kw).fit(sim.X[:150], sim.y[:150])
+    assert min(single.history_["val_loss"]) == multi.init_losses_[0]
+    with pytest.raises(ValueError, match="n_init must be"):
+        KerasRegressor(n_init=0, epochs=1).fit(sim.X[:20], sim.y[:20])

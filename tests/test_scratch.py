@@ -46,3 +46,139 @@ def test_bad_shapes(seq):
         conv1d(x[:, :3], w)
     with pytest.raises(ValueError, match="do not fit"):
         max_pool1d(x, 30)
+
+
+# ----------------------------------------------------------------------------- recurrent (chapters 5, 6)
+from gslib import scratch  # noqa: E402
+
+
+def _keras_pair(kind: str, units: int, features: int, steps: int, seed: int = 0):
+    """A float64 Keras recurrent layer + Dense(1) with random weights, and the same as a dict."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    klass = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM}[kind]
+    layer = klass(units, dtype="float64", return_sequences=True)
+    dense = keras.layers.Dense(1, dtype="float64")
+    layer.build((None, steps, features))
+    dense.build((None, units))
+    rng = np.random.default_rng(seed)
+    # larger than Keras's initial weights so every gate works away from its linear range
+    layer.set_weights([rng.normal(scale=0.6, size=w.shape) for w in layer.get_weights()])
+    dense.set_weights([rng.normal(size=w.shape) for w in dense.get_weights()])
+    return layer, dense, scratch.from_keras(layer, dense)
+
+
+@pytest.fixture(scope="module")
+def batch():
+    rng = np.random.default_rng(3)
+    return rng.normal(size=(5, 7, 3)), rng.normal(size=5), (rng.random(5) < 0.4).astype(float)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+def test_recurrent_forward_equals_keras(kind, batch):
+    x, _, _ = batch
+    layer, dense, params = _keras_pair(kind, 4, 3, 7)
+    fwd = scratch.rnn_forward if kind == "rnn" else scratch.lstm_forward
+    mine = fwd(x, params)
+    seq = np.asarray(layer(x))
+    assert np.abs(mine["h"][:, 1:] - seq).max() < 1e-6
+    assert np.abs(mine["pred"] - np.asarray(dense(seq[:, -1])).ravel()).max() < 1e-6
+    # and back: weights written into a fresh layer give the same outputs
+    fresh, fresh_dense, _ = _keras_pair(kind, 4, 3, 7, seed=9)
+    scratch.to_keras(params, fresh, fresh_dense)
+    assert np.abs(np.asarray(fresh(x)) - seq).max() < 1e-12
+
+
+def test_lstm_gates_are_in_keras_order(batch):
+    x, _, _ = batch
+    _, _, params = _keras_pair("lstm", 4, 3, 7)
+    s = scratch.lstm_forward(x, params)
+    z = scratch.lstm_gates(x[:, 0] @ params["kernel"] + params["bias"])  # first step, h0 = 0
+    assert np.allclose(s["forget"][:, 0], scratch.sigmoid(z["forget"]))
+    assert np.allclose(s["c"][:, 1], scratch.sigmoid(z["input"]) * np.tanh(z["candidate"]))
+    assert np.allclose(s["h"][:, 1], scratch.sigmoid(z["output"]) * np.tanh(s["c"][:, 1]))
+
+
+def _numerical(f, params, key, h=1e-6):
+    g = np.zeros_like(np.asarray(params[key], dtype=float))
+    for idx in np.ndindex(g.shape):
+        plus = {k: np.array(v, dtype=float, copy=True) for k, v in params.items()}
+        minus = {k: np.array(v, dtype=float, copy=True) for k, v in params.items()}
+        plus[key][idx] += h
+        minus[key][idx] -= h
+        g[idx] = (f(plus) - f(minus)) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+@pytest.mark.parametrize("output", ["linear", "sigmoid"])
+def test_bptt_equals_central_differences(kind, output, batch):
+    x, y, labels = batch
+    target = y if output == "linear" else labels
+    _, _, params = _keras_pair(kind, 3, 3, 7, seed=1)
+    fwd = scratch.rnn_forward if kind == "rnn" else scratch.lstm_forward
+    back = scratch.rnn_backward if kind == "rnn" else scratch.lstm_backward
+    value, grads = back(x, target, params, output=output)
+    assert np.isclose(value, scratch.loss(fwd(x, params, output=output)["pred"], target, output))
+
+    def f(p):
+        return scratch.loss(fwd(x, p, output=output)["pred"], target, output)
+
+    for key in ("kernel", "recurrent", "bias", "out_kernel", "out_bias"):
+        num = _numerical(f, params, key)
+        rel = np.abs(grads[key] - num).max() / max(np.abs(num).max(), 1e-12)
+        assert rel < 1e-6, (key, rel)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+def test_bptt_equals_gradient_tape(kind, batch):
+    import tensorflow as tf
+
+    x, y, _ = batch
+    layer, dense, params = _keras_pair(kind, 4, 3, 7, seed=2)
+    back = scratch.rnn_backward if kind == "rnn" else scratch.lstm_backward
+    _, grads = back(x, y, params)
+    with tf.GradientTape() as tape:
+        pred = tf.reshape(dense(layer(x)[:, -1]), [-1])
+        value = tf.reduce_mean((pred - y) ** 2) / 2
+    tk, tr, tb, dk, db = (g.numpy() for g in tape.gradient(value, [*layer.trainable_weights, *dense.trainable_weights]))
+    for mine, theirs in ((grads["kernel"], tk), (grads["recurrent"], tr), (grads["bias"], tb),
+                         (grads["out_kernel"], dk.ravel()), (grads["out_bias"], db[0])):
+        assert np.abs(mine - theirs).max() < 1e-10
+
+
+def test_step_jacobian_and_products(batch):
+    x, _, _ = batch
+    _, _, params = _keras_pair("rnn", 4, 3, 7)
+    J = scratch.rnn_jacobians(scratch.rnn_forward(x, params), params)
+    assert J.shape == (5, 7, 4, 4)
+    # the chain rule: J_T ... J_1 = d h_T / d h_0, checked by central differences on h0
+    product = np.broadcast_to(np.eye(4), (5, 4, 4))
+    for t in range(7):
+        product = J[:, t] @ product
+    step = 1e-6
+    for j in range(4):
+        e = np.zeros(4)
+        e[j] = step
+        num = (scratch.rnn_forward(x, params, h0=e)["h"][:, -1] - scratch.rnn_forward(x, params, h0=-e)["h"][:, -1]) / (2 * step)
+        assert np.abs(num - product[:, :, j]).max() < 1e-8
+
+
+def test_recurrent_bad_inputs(batch):
+    x, y, _ = batch
+    _, _, params = _keras_pair("rnn", 4, 3, 7)
+    with pytest.raises(ValueError, match="features per step"):
+        scratch.rnn_forward(x[:, :, :2], params)
+    with pytest.raises(ValueError, match=r"\(n, steps, features\)"):
+        scratch.rnn_forward(x[0, 0], params)
+    with pytest.raises(ValueError, match="missing weights"):
+        scratch.rnn_forward(x, {"kernel": params["kernel"]})
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        scratch.lstm_forward(x, params)  # RNN weights given to the LSTM
+    with pytest.raises(ValueError, match="0/1 labels"):
+        scratch.rnn_backward(x, y, params, output="sigmoid")
+    with pytest.raises(ValueError, match="y has 3 values"):
+        scratch.rnn_backward(x, y[:3], params)
+    with pytest.raises(ValueError, match="NaN"):
+        scratch.rnn_forward(np.full((2, 3, 3), np.nan), params)
