@@ -488,3 +488,56 @@ class CovariateEncoder:
             else:
                 blocks.append(pd.to_numeric(s).to_numpy(dtype=float)[:, None])
         return np.hstack(blocks)
+
+
+def windows(E, window: int, chromosomes=None) -> tuple[np.ndarray, np.ndarray]:
+    """Cut encoded markers into consecutive windows: a sequence for a recurrent network (chapter 5).
+
+    Each window of ``window`` adjacent markers becomes one time step whose features are the
+    window's markers x channels. A window never crosses a chromosome boundary; the last window
+    of each chromosome is padded with zeros where markers run out (no marker count need divide:
+    wheat has 1279, a prime), and ``index`` marks the padding with -1.
+
+    Parameters
+    ----------
+    E : array (n, p, channels) from :func:`encode`, or (n, p) (one channel)
+    window : int
+        Markers per step.
+    chromosomes : array (p,), optional
+        Chromosome of each marker, markers in map order (e.g. ``Dataset.map["chr"]``); None treats
+        all markers as one chromosome (only meaningful if the column order is genomic).
+
+    Returns
+    -------
+    x : float32 array (n, steps, window * channels)
+    index : int array (steps, window)
+        Marker (column) behind each slot of each step, -1 for padding.
+    """
+    E = np.asarray(E, dtype=np.float32)
+    if E.ndim == 2:
+        E = E[:, :, None]
+    if E.ndim != 3:
+        raise ValueError(f"expected encoded markers (n, p, channels); got shape {E.shape}.")
+    n, p, C = E.shape
+    if not (isinstance(window, (int, np.integer)) and 1 <= window <= p):
+        raise ValueError(f"window must be an integer between 1 and the number of markers ({p}); got {window!r}.")
+    if chromosomes is None:
+        labels = np.zeros(p, dtype=int)
+    else:
+        labels = np.asarray(chromosomes)
+        if labels.shape != (p,):
+            raise ValueError(f"chromosomes must give one label per marker ({p}); got shape {labels.shape}.")
+        codes = pd.factorize(labels)[0]
+        if (np.diff(codes) < 0).any() or np.unique(codes).size != (np.diff(codes) != 0).sum() + 1:
+            raise ValueError("markers must be grouped by chromosome in map order (each chromosome one "
+                             "contiguous block); sort the columns by the map first.")
+        labels = codes
+    rows = []
+    for c in np.unique(labels):
+        cols = np.flatnonzero(labels == c)
+        pad = (-cols.size) % window
+        rows.append(np.concatenate([cols, np.full(pad, -1)]).reshape(-1, window))
+    index = np.vstack(rows)
+    padded = np.concatenate([E, np.zeros((n, 1, C), dtype=np.float32)], axis=1)  # column p = zeros
+    x = padded[:, np.where(index >= 0, index, p), :]  # (n, steps, window, C)
+    return x.reshape(n, index.shape[0], window * C), index

@@ -19,7 +19,8 @@ import numpy as np  # noqa: E402
 from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from .checks import ENCODINGS, check_phenotype, collapsed, encode, observed_mask, prepare_markers, take_rows  # noqa: E402
+from .checks import (ENCODINGS, check_phenotype, collapsed, encode, observed_mask, prepare_markers,  # noqa: E402
+                     take_rows, windows)
 
 FIGURE2_HIDDEN = (3, 2, 4, 4, 6)
 """Hidden-layer widths of the review's Figure 2 network (five hidden layers)."""
@@ -166,6 +167,95 @@ def build_cnn(
     return keras.Model(inputs, _dense_head(x, dense, activation, dropout, reg, "dense"), name=name)
 
 
+RECURRENT = ("rnn", "lstm", "gru")
+
+
+def _sequence_shape(input_shape) -> tuple[int, int]:
+    shape = _shape(input_shape)
+    if len(shape) != 2:
+        raise ValueError(f"a recurrent network takes (steps, features) inputs; got {shape}. Cut markers "
+                         "into windows first (gslib.checks.windows, or KerasRegressor(window=...)).")
+    return shape
+
+
+def build_rnn(
+    input_shape: Sequence[int],
+    units: int = 32,
+    cell: str = "lstm",
+    bidirectional: bool = False,
+    dense: Sequence[int] = (),
+    activation: str = "relu",
+    dropout: float = 0.0,
+    l2: float = 0.0,
+    name: str | None = None,
+):
+    """A recurrent network over a sequence of SNP windows (chapters 5 and 6).
+
+    One recurrent layer (``cell``: ``"rnn"`` = SimpleRNN with tanh, ``"lstm"``, ``"gru"``) reads
+    the steps in order (both directions if ``bidirectional``); its last state goes through the
+    ``dense`` hidden layers to one linear output. Steps follow the genome only for mapped
+    markers (mice, simulations), not for wheat.
+
+    Parameters
+    ----------
+    input_shape : (steps, features)
+        E.g. from :func:`gslib.checks.windows`: steps = windows, features = window x channels.
+    units : int
+        Size of the recurrent state.
+    dropout, l2 : dropout after the dense layers; L2 on every kernel (recurrent ones included)
+
+    Returns
+    -------
+    keras.Model (not compiled); the recurrent layer is named ``"recurrent"``
+    """
+    keras = _keras()
+    shape = _sequence_shape(input_shape)
+    if cell not in RECURRENT:
+        raise ValueError(f"cell must be one of {RECURRENT}; got {cell!r}.")
+    if not (isinstance(units, (int, np.integer)) and units >= 1):
+        raise ValueError(f"units must be a positive integer; got {units!r}.")
+    reg = _regulariser(dropout, l2)
+    klass = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[cell]
+    layer = klass(int(units), kernel_regularizer=reg, recurrent_regularizer=reg, name="recurrent")
+    inputs = keras.Input(shape=shape)
+    x = keras.layers.Bidirectional(layer, name="bidirectional")(inputs) if bidirectional else layer(inputs)
+    return keras.Model(inputs, _dense_head(x, dense, activation, dropout, reg, "dense"), name=name or cell)
+
+
+def build_conv_lstm(
+    input_shape: Sequence[int],
+    filters: int = 16,
+    kernel_size: int = 5,
+    pool_size: int = 4,
+    units: int = 32,
+    dense: Sequence[int] = (),
+    activation: str = "relu",
+    dropout: float = 0.0,
+    l2: float = 0.0,
+    name: str = "conv_lstm",
+):
+    """A Conv1D -> max pooling -> LSTM hybrid over markers in genome order (chapter 6).
+
+    The convolution finds local patterns and pooling shortens the sequence (an LSTM over
+    10,000 single markers is too slow on a CPU); the LSTM then reads the pooled pattern
+    responses in order. ``input_shape`` is (markers, channels) as for :func:`build_cnn`.
+    """
+    keras = _keras()
+    shape = _shape(input_shape)
+    if len(shape) == 1:
+        shape = (shape[0], 1)
+    if len(shape) != 2:
+        raise ValueError(f"input_shape must be markers or (markers, channels); got {shape}.")
+    if (shape[0] - kernel_size + 1) // pool_size < 1:
+        raise ValueError(f"kernel {kernel_size} and pool {pool_size} shrink {shape[0]} markers to nothing.")
+    reg = _regulariser(dropout, l2)
+    inputs = keras.Input(shape=shape)
+    x = keras.layers.Conv1D(filters, kernel_size, activation=activation, kernel_regularizer=reg, name="conv1")(inputs)
+    x = keras.layers.MaxPooling1D(pool_size, name="pool1")(x)
+    x = keras.layers.LSTM(units, kernel_regularizer=reg, recurrent_regularizer=reg, name="recurrent")(x)
+    return keras.Model(inputs, _dense_head(x, dense, activation, dropout, reg, "dense"), name=name)
+
+
 class KerasRegressor(RegressorMixin, BaseEstimator):
     """scikit-learn regressor around any gslib Keras builder.
 
@@ -205,12 +295,17 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         validation loss is kept (the lowest training loss without validation). Useful when
         training sometimes finds a solution and sometimes not, as a CNN looking for a motif
         (chapter 4). ``init_losses_`` records each start's loss.
+    window : int, optional
+        Cut the (encoded) markers into steps of ``window`` markers for a recurrent builder
+        (input shape (steps, window x channels); :func:`gslib.checks.windows`, chapter 5).
+    chromosomes : array (p,), optional
+        Chromosome of each marker (map order), so that no window crosses a chromosome.
     """
 
     def __init__(self, builder: Callable | None = None, builder_kwargs: dict | None = None, epochs: int = 200,
                  batch_size: int = 32, learning_rate: float = 1e-3, patience: int = 20,
                  validation_fraction: float = 0.1, coding: str | None = "012", encoding: str = "additive",
-                 random_state: int = 0, n_init: int = 1):
+                 random_state: int = 0, n_init: int = 1, window: int | None = None, chromosomes=None):
         self.builder = builder
         self.builder_kwargs = builder_kwargs
         self.epochs = epochs
@@ -222,24 +317,32 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         self.encoding = encoding
         self.random_state = random_state
         self.n_init = n_init
+        self.window = window
+        self.chromosomes = chromosomes
 
     def _inputs(self, X, fitting: bool = False) -> np.ndarray:
-        """Validated markers as the network's input (scaled with the training fold's scaler)."""
+        """Validated markers as the network's input (scaled with the training fold's scaler),
+        cut into windows of ``window`` markers if set (see :func:`gslib.checks.windows`)."""
         if self.encoding not in ENCODINGS:
             raise ValueError(f"Unknown encoding {self.encoding!r}; choose one of {ENCODINGS}.")
         if self.encoding == "onehot" and self.coding is None:
             raise ValueError("encoding='onehot' needs a genotype coding (coding=None was given).")
         n_features = None if fitting else self.n_features_in_
         if self.encoding == "onehot":
-            E = encode(X, self.coding, "onehot")
-            if n_features is not None and E.shape[1] != n_features:
-                raise ValueError(f"X has {E.shape[1]} features, but KerasRegressor is expecting "
+            Z = encode(X, self.coding, "onehot")
+            if n_features is not None and Z.shape[1] != n_features:
+                raise ValueError(f"X has {Z.shape[1]} features, but KerasRegressor is expecting "
                                  f"{n_features} features as input (markers).")
-            return E
-        X = prepare_markers(X, self.coding, n_features=n_features, owner="KerasRegressor")
+        else:
+            X = prepare_markers(X, self.coding, n_features=n_features, owner="KerasRegressor")
+            if fitting:
+                self.x_scaler_ = StandardScaler().fit(X)  # inside the training fold; a constant marker keeps scale 1
+            Z = self.x_scaler_.transform(X).astype(np.float32)
         if fitting:
-            self.x_scaler_ = StandardScaler().fit(X)  # inside the training fold; a constant marker keeps scale 1
-        return self.x_scaler_.transform(X).astype(np.float32)
+            self.n_features_in_ = Z.shape[1]
+        if self.window is not None:
+            Z = windows(Z, self.window, self.chromosomes)[0]
+        return Z
 
     def fit(self, X, y):
         """Train the network on the observed individuals (early stopping on a held-out share)."""
@@ -252,10 +355,9 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         obs = observed_mask(y)
         Z = self._inputs(take_rows(X, obs), fitting=True)
         y = y[obs]
-        n, p = Z.shape[:2]
+        n = Z.shape[0]
         if n < 5:
             raise ValueError(f"need at least 5 individuals with phenotypes; got n_samples = {n}.")
-        self.n_features_in_ = p
         self.y_scaler_ = StandardScaler().fit(y[:, None])
         t = self.y_scaler_.transform(y[:, None])[:, 0].astype(np.float32)
         if not (isinstance(self.n_init, (int, np.integer)) and self.n_init >= 1):
@@ -272,7 +374,7 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         best, self.init_losses_ = None, []
         for k in range(self.n_init):
             keras.utils.set_random_seed(int(self.random_state) + k)
-            model = build(Z.shape[1:] if Z.ndim == 3 else p, **(self.builder_kwargs or {}))
+            model = build(Z.shape[1:] if Z.ndim == 3 else Z.shape[1], **(self.builder_kwargs or {}))
             model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="mse")
             callbacks = []
             if use_val and self.patience > 0:

@@ -153,3 +153,25 @@ def test_encoding_errors():
         decode(np.ones((2, 3, 3)), "012")
     with pytest.raises(ValueError, match="has 2 channels"):
         decode(np.zeros((2, 3, 3)), "01")
+
+
+def test_windows_pad_and_respect_chromosomes():
+    from gslib.checks import encode, windows
+
+    X = np.arange(2 * 7).reshape(2, 7) % 3
+    E = encode(X, "012", "onehot")  # (2, 7, 3)
+    x, index = windows(E, 3, chromosomes=["1"] * 4 + ["2"] * 3)
+    # chromosome 1: markers 0-2, then 3 + two pads; chromosome 2: markers 4-6
+    assert index.tolist() == [[0, 1, 2], [3, -1, -1], [4, 5, 6]]
+    assert x.shape == (2, 3, 9)
+    assert np.array_equal(x[:, 1, :3], E[:, 3]) and not x[:, 1, 3:].any()  # padding is zeros
+    assert np.array_equal(x[:, 2].reshape(2, 3, 3), E[:, 4:7])
+    # without a map: one chromosome; 1279 markers (a prime) in windows of 100 -> 13 steps
+    x1, idx1 = windows(np.zeros((1, 1279)), 100)
+    assert x1.shape == (1, 13, 100) and (idx1 == -1).sum() == 21
+    with pytest.raises(ValueError, match="window must be"):
+        windows(E, 0)
+    with pytest.raises(ValueError, match="contiguous block"):
+        windows(E, 2, chromosomes=["1", "2", "1", "2", "1", "2", "1"])
+    with pytest.raises(ValueError, match="one label per marker"):
+        windows(E, 2, chromosomes=["1"] * 3)

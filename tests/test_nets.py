@@ -126,3 +126,26 @@ def test_n_init_keeps_the_start_with_the_best_validation_loss(sim):
     assert min(single.history_["val_loss"]) == multi.init_losses_[0]
     with pytest.raises(ValueError, match="n_init must be"):
         KerasRegressor(n_init=0, epochs=1).fit(sim.X[:20], sim.y[:20])
+
+
+def test_recurrent_builders_and_windows_in_the_regressor(sim):
+    from gslib.nets import build_conv_lstm, build_rnn
+
+    m = build_rnn((13, 100), units=8, cell="gru", bidirectional=True, dense=(4,))
+    assert m.get_layer("bidirectional").output.shape == (None, 16)
+    lstm = build_rnn((13, 100), units=8, cell="lstm")
+    # LSTM parameters: 4 gates x (features + units + 1) x units, then the output neuron
+    assert lstm.count_params() == 4 * (100 + 8 + 1) * 8 + 8 + 1
+    assert build_conv_lstm((200, 3), filters=4, kernel_size=5, pool_size=4, units=6).get_layer("recurrent").input.shape == (None, 49, 4)
+    with pytest.raises(ValueError, match=r"\(steps, features\)"):
+        build_rnn(100)
+    with pytest.raises(ValueError, match="cell must be"):
+        build_rnn((10, 5), cell="transformer")
+    # 200 markers in windows of 30 over two chromosomes of 100 -> 4 + 4 steps (the last of each padded)
+    chrom = sim.map["chr"].to_numpy()
+    net = KerasRegressor(builder=build_rnn, builder_kwargs={"units": 8, "cell": "lstm"}, encoding="onehot",
+                         window=30, chromosomes=chrom, epochs=5, patience=0).fit(sim.X[:150], sim.y[:150])
+    assert net.model_.input_shape == (None, 8, 90) and net.n_features_in_ == 200
+    assert net.predict(sim.X[150:160]).shape == (10,)
+    with pytest.raises(ValueError, match="X has 5 features"):
+        net.predict(sim.X[:3, :5])
