@@ -495,3 +495,24 @@ def motif_dataset(
         truth={"g": t.g, "motif": t.motif, "positions": t.positions, "pattern": t.pattern,
                "frequency": t.frequency, "H2": t.H2, "additive_r2": t.additive_r2},
     )
+
+
+def recall_task(n: int, length: int, lag: int, *, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A memory task for recurrent networks (chapter 6): recall the input seen ``lag`` steps ago.
+
+    Each sequence has ``length`` steps of one feature, a random allele code -1 or +1 (think of a
+    marker, standardised); the target is the value at step ``length - lag`` (counting from 1),
+    i.e. ``lag`` steps before the end of the sequence. The steps after it are distractors
+    that a network reading to the end must not overwrite its memory with. Chance accuracy (sign
+    of the prediction) is 50%.
+
+    Returns
+    -------
+    x : float32 array (n, length, 1)
+    y : float64 array (n,) of -1/+1
+    """
+    if not all(isinstance(v, (int, np.integer)) for v in (n, length, lag)) or n < 1 or not 1 <= lag <= length:
+        raise ValueError(f"need integers n >= 1 and 1 <= lag <= length; got n={n!r}, length={length!r}, lag={lag!r}.")
+    rng = np.random.default_rng(seed)
+    x = rng.choice(np.array([-1.0, 1.0]), size=(n, length, 1))
+    return x.astype(np.float32), x[:, length - lag, 0].astype(np.float64)
