@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -242,8 +243,14 @@ def register_model(name: str, factory: Callable[[Dataset], tuple]) -> None:
     MODELS[name] = factory
 
 
+def _settings_text(estimator) -> str:
+    """The estimator's repr without memory addresses (a builder function prints as
+    ``<function build_cnn at 0x...>``, different in every process)."""
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(estimator))
+
+
 def _settings_key(estimator) -> str:
-    return hashlib.sha256(repr(estimator).encode()).hexdigest()[:12]
+    return hashlib.sha256(_settings_text(estimator).encode()).hexdigest()[:12]
 
 
 _REUSED = [0]  # folds read from the cache by this process (reported in the provenance)
@@ -261,6 +268,7 @@ def run_task(task: Task, model_name: str, cache: Path | None = None,
     if cache is not None:
         folder = Path(cache) / task.name / model_name / _settings_key(estimator)
         folder.mkdir(parents=True, exist_ok=True)
+        (folder / "settings.txt").write_text(_settings_text(estimator) + "\n")  # what the key stands for
     y = task.data.y
     rows, preds = [], []
     all_folds = np.unique(task.folds)
@@ -336,7 +344,7 @@ def run(models: list[str], data: list[str], out: Path, cache: Path, progress: bo
             t0 = time.time()
             scores, preds = run_task(task, mname, cache, progress)
             seconds[f"{dname}/{mname}"] = round(time.time() - t0, 2)
-            estimators[mname] = repr(MODELS[mname](task.data)[0])
+            estimators[mname] = _settings_text(MODELS[mname](task.data)[0])
             frames.append(scores)
             pooled.append({"data": dname, "model": mname, "r_pooled": float(preds["y"].corr(preds["pred"]))})
             print(f"{dname:10s} {mname:13s} r = {scores['r'].mean():.3f} +- {scores['r'].std():.3f} "

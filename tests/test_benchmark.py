@@ -85,3 +85,17 @@ def test_motif_tasks_share_genotypes_and_motif():
     # the motif explains more of the genetic value at the larger share
     r = [np.corrcoef(t.data.truth["g"], t.data.truth["motif"])[0, 1] ** 2 for t in (a, b)]
     assert r[0] < 0.3 < 0.7 < r[1]
+
+
+def test_settings_key_ignores_memory_addresses():
+    from gslib.nets import KerasRegressor, build_cnn
+
+    a = KerasRegressor(builder=build_cnn)
+    assert " at 0x" in repr(a) and " at 0x" not in benchmark._settings_text(a)
+
+    def build_cnn_copy(*args, **kwargs):  # another function object: another address, another name
+        return build_cnn(*args, **kwargs)
+
+    assert benchmark._settings_key(a) == benchmark._settings_key(KerasRegressor(builder=build_cnn))
+    assert benchmark._settings_key(a) != benchmark._settings_key(KerasRegressor(builder=build_cnn_copy))
+    assert benchmark._settings_key(a) != benchmark._settings_key(KerasRegressor(builder=build_cnn, n_init=2))
