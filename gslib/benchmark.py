@@ -104,7 +104,7 @@ DATA: dict[str, Callable[[], Task]] = {
     "mice-BMI": _mice_bmi,
     **{f"motif-{s:g}": _motif(s) for s in MOTIF_SHARES},
 }
-DATA.update({f"{name}-shuffled": _shuffled(name) for name in ("wheat-E1", "mice-BMI", "motif-0.8")})
+DATA.update({f"{name}-shuffled": _shuffled(name) for name in ("wheat-E1", "mice-BMI", "motif-0.8", "motif-1")})
 """Registered data sets: name -> function returning a :class:`Task`."""
 
 
