@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["conv1d", "max_pool1d", "avg_pool1d", "relu", "sigmoid", "rnn_forward", "rnn_backward",
-           "rnn_jacobians", "lstm_forward", "lstm_backward", "lstm_gates", "from_keras", "to_keras", "loss"]
+           "rnn_jacobians", "product_norms", "clip_by_norm", "lstm_forward", "lstm_backward", "lstm_gates",
+           "from_keras", "to_keras", "loss"]
 
 
 def _as_batch(x) -> np.ndarray:
@@ -238,6 +239,33 @@ def rnn_jacobians(state: dict, params: dict) -> np.ndarray:
     W = np.asarray(params["recurrent"], dtype=np.float64).T
     d = 1 - state["h"][:, 1:] ** 2  # (n, T, u)
     return d[..., :, None] * W[None, None]
+
+
+def product_norms(jacobians) -> np.ndarray:
+    """Spectral norms of the products of step Jacobians reaching back from the last step.
+
+    ``jacobians``: (T, u, u) for one sequence, e.g. ``rnn_jacobians(...)[i]``; for the linear
+    case ``W^k`` pass ``np.repeat(W[None], T, axis=0)``. Returns an array of length T whose entry k - 1 is ``|| J_T J_{T-1} ... J_{T-k+1} ||_2``, the
+    factor by which the gradient reaching k steps back can at most be scaled (chapter 5).
+    """
+    J = np.asarray(jacobians, dtype=np.float64)
+    if J.ndim != 3 or J.shape[1] != J.shape[2]:
+        raise ValueError(f"expected step Jacobians (T, u, u); got shape {J.shape}.")
+    out, prod = np.empty(J.shape[0]), np.eye(J.shape[1])
+    for k in range(J.shape[0]):
+        prod = prod @ J[J.shape[0] - 1 - k]
+        out[k] = np.linalg.norm(prod, 2)
+    return out
+
+
+def clip_by_norm(grads: dict, max_norm: float) -> tuple[dict, float]:
+    """Rescale a dict of gradients so their joint L2 norm is at most ``max_norm`` (gradient
+    clipping, as Keras's ``global_clipnorm``). Returns (clipped gradients, norm before clipping)."""
+    if max_norm <= 0:
+        raise ValueError(f"max_norm must be positive; got {max_norm}.")
+    norm = float(np.sqrt(sum(np.sum(np.square(g)) for g in grads.values())))
+    scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
+    return {k: np.asarray(g) * scale for k, g in grads.items()}, norm
 
 
 def lstm_gates(matrix) -> dict:

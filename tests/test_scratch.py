@@ -182,3 +182,37 @@ def test_recurrent_bad_inputs(batch):
         scratch.rnn_backward(x, y[:3], params)
     with pytest.raises(ValueError, match="NaN"):
         scratch.rnn_forward(np.full((2, 3, 3), np.nan), params)
+
+
+def test_linear_products_vanish_or_explode_with_the_spectral_radius():
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(6, 6))
+    A /= np.abs(np.linalg.eigvals(A)).max()  # spectral radius 1
+    norms = {rho: scratch.product_norms(np.repeat((rho * A)[None], 60, axis=0)) for rho in (0.8, 1.0, 1.2)}
+    assert norms[0.8][-1] < 1e-3 * norms[0.8][0]  # decays like 0.8^k
+    assert norms[1.2][-1] > 1e3 * norms[1.2][0]  # grows like 1.2^k
+    # the growth rate per step tends to the spectral radius (Gelfand's formula)
+    for rho, n in norms.items():
+        assert abs(n[-1] ** (1 / 60) - rho) < 0.05 * rho
+
+
+def test_tanh_products_stay_below_the_singular_value_bound(batch):
+    x, _, _ = batch
+    _, _, params = _keras_pair("rnn", 4, 3, 7)
+    W = params["recurrent"].T
+    smax = np.linalg.norm(W, 2)
+    J = scratch.rnn_jacobians(scratch.rnn_forward(x, params), params)
+    for i in range(x.shape[0]):
+        norms = scratch.product_norms(J[i])
+        assert (norms <= smax ** np.arange(1, 8) + 1e-12).all()
+
+
+def test_clip_by_norm():
+    g = {"a": np.array([3.0, 0.0]), "b": np.array([[4.0]])}
+    clipped, norm = scratch.clip_by_norm(g, 1.0)
+    assert norm == 5.0 and np.isclose(np.sqrt(sum((v ** 2).sum() for v in clipped.values())), 1.0)
+    assert np.allclose(clipped["a"], [0.6, 0.0])
+    same, _ = scratch.clip_by_norm(g, 10.0)
+    assert np.array_equal(same["a"], g["a"])
+    with pytest.raises(ValueError, match="max_norm"):
+        scratch.clip_by_norm(g, 0)
