@@ -163,3 +163,66 @@ def manhattan(values, chromosomes=None, *, ax=None, highlight=None, ylabel: str 
         ax.axvspan(j - 0.5, j + 0.5, color="red", alpha=0.25, lw=0)
     ax.set(ylabel=ylabel, xlim=(-1, values.size))
     return ax
+
+
+def unrolled_rnn(x, state: dict, *, ax=None, max_steps: int = 6, gates: bool = False):
+    """The unrolled recurrent network of one sequence, drawn from a forward pass (chapter 5).
+
+    One column per step: the input ``x_t`` (bottom, its values as a strip), the state ``h_t``
+    (middle; for an LSTM, ``gates=True`` adds the cell state ``C_t`` above it), arrows for the
+    shared weights (W_p up, W_h along) and the prediction from the last state. ``state`` is the
+    dict returned by :func:`gslib.scratch.rnn_forward` or ``lstm_forward``; ``x`` one sequence
+    (T, features). Long sequences show the first ``max_steps - 1`` steps and the last one.
+    """
+    from matplotlib.patches import FancyArrowPatch
+
+    x = np.asarray(x, dtype=float)
+    x = x[:, None] if x.ndim == 1 else x
+    T = x.shape[0]
+    steps = list(range(T)) if T <= max_steps else [*range(max_steps - 1), T - 1]
+    h = state["h"][0] if np.ndim(state["h"]) == 3 else state["h"]
+    c = None
+    if gates:
+        c = state["c"][0] if np.ndim(state["c"]) == 3 else state["c"]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.7 * len(steps) + 2, 3.8 if gates else 3.0))
+    cmap = plt.get_cmap("vlag")
+
+    def strip(values, cx, cy, width=1.0, height=0.28, vmax=None):
+        v = np.asarray(values, dtype=float).ravel()
+        vmax = vmax or max(np.abs(v).max(), 1e-9)
+        w = width / v.size
+        for j, val in enumerate(v):
+            ax.add_patch(plt.Rectangle((cx - width / 2 + j * w, cy - height / 2), w, height,
+                                       facecolor=cmap(0.5 + 0.5 * val / vmax), edgecolor="grey", lw=0.3))
+
+    def arrow(a, b, label=None):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=10, color="black", lw=0.8))
+        if label:
+            ax.text((a[0] + b[0]) / 2, (a[1] + b[1]) / 2 + 0.08, label, fontsize=7, ha="center")
+
+    y_in, y_h, y_c = 0.0, 1.2, 2.1
+    for col, t in enumerate(steps):
+        cx = 1.6 * col + 1.6
+        strip(x[t], cx, y_in)
+        strip(h[t + 1], cx, y_h, vmax=1.0)
+        ax.text(cx, y_in - 0.35, f"$p_{{{t + 1}}}$", ha="center", fontsize=9)
+        ax.text(cx, y_h + 0.25, f"$h_{{{t + 1}}}$", ha="center", fontsize=9)
+        arrow((cx, y_in + 0.16), (cx, y_h - 0.16), "$W_p$" if col == 0 else None)
+        if c is not None:
+            strip(c[t + 1], cx, y_c, vmax=max(1.0, np.abs(c).max()))
+            ax.text(cx, y_c + 0.25, f"$C_{{{t + 1}}}$", ha="center", fontsize=9)
+        prev = 1.6 * col + 1.6 - 1.6
+        if col == 0:
+            strip(h[0], prev, y_h, vmax=1.0)
+            ax.text(prev, y_h + 0.25, "$h_0$", ha="center", fontsize=9)
+        gap = col > 0 and steps[col] != steps[col - 1] + 1
+        arrow((prev + 0.52, y_h), (cx - 0.52, y_h), "..." if gap else ("$W_h$" if col == 0 else None))
+        if c is not None and col > 0:
+            arrow((prev + 0.52, y_c), (cx - 0.52, y_c), "..." if gap else None)
+    last = 1.6 * len(steps) + 1.6
+    arrow((last - 1.6 + 0.52, y_h), (last - 0.45, y_h), "$w_y$")
+    ax.text(last, y_h, f"$\\hat y$ = {float(np.ravel(state['pred'])[0]):.2f}", va="center", fontsize=9)
+    ax.set(xlim=(-0.7, last + 1.2), ylim=(-0.7, (y_c if c is not None else y_h) + 0.6))
+    ax.axis("off")
+    return ax

@@ -17,3 +17,22 @@ def test_manhattan_places_chromosomes_and_highlights():
     assert len(ax.patches) == 2  # one band per highlighted marker
     ax1 = plots.manhattan(values)
     assert ax1.get_xlabel() == "marker (map order)"
+
+
+def test_unrolled_rnn_draws_one_column_per_step():
+    from gslib import scratch
+
+    rng = np.random.default_rng(0)
+    params = {"kernel": rng.normal(size=(3, 4)), "recurrent": rng.normal(size=(4, 4)) * 0.5,
+              "bias": np.zeros(4), "out_kernel": rng.normal(size=4), "out_bias": 0.0}
+    x = rng.normal(size=(1, 5, 3))
+    state = scratch.rnn_forward(x, params)
+    ax = plots.unrolled_rnn(x[0], state)
+    labels = [t.get_text() for t in ax.texts]
+    assert [lab for lab in labels if lab.startswith("$p_")] == [f"$p_{{{t}}}$" for t in range(1, 6)]
+    assert any(lab.startswith("$\\hat y$ = " + f"{state['pred'][0]:.2f}") for lab in labels)
+    # 20 steps: the first 5 and the last are drawn, with an ellipsis between
+    x20 = rng.normal(size=(1, 20, 3))
+    ax = plots.unrolled_rnn(x20[0], scratch.rnn_forward(x20, params), max_steps=6)
+    labels = [t.get_text() for t in ax.texts]
+    assert "$p_{20}$" in labels and "$p_{6}$" not in labels and "..." in labels
