@@ -18,7 +18,7 @@ import numpy as np
 
 __all__ = ["conv1d", "max_pool1d", "avg_pool1d", "relu", "sigmoid", "rnn_forward", "rnn_backward",
            "rnn_jacobians", "product_norms", "clip_by_norm", "lstm_forward", "lstm_backward", "lstm_gates",
-           "from_keras", "to_keras", "loss"]
+           "from_keras", "to_keras", "loss", "numerical_gradient"]
 
 
 def _as_batch(x) -> np.ndarray:
@@ -256,6 +256,22 @@ def product_norms(jacobians) -> np.ndarray:
         prod = prod @ J[J.shape[0] - 1 - k]
         out[k] = np.linalg.norm(prod, 2)
     return out
+
+
+def numerical_gradient(f, params: dict, key: str, h: float = 1e-6) -> np.ndarray:
+    """Central differences ``(f(w + h) - f(w - h)) / 2h`` of the scalar function ``f(params)``
+    for every entry of ``params[key]``: the reference that BPTT is checked against (chapters 5, 6)."""
+    base = {k: np.array(v, dtype=np.float64, copy=True) for k, v in params.items()}
+    g = np.zeros(np.shape(base[key]))
+    for idx in np.ndindex(g.shape):
+        old = base[key][idx]
+        base[key][idx] = old + h
+        up = f(base)
+        base[key][idx] = old - h
+        down = f(base)
+        base[key][idx] = old
+        g[idx] = (up - down) / (2 * h)
+    return g
 
 
 def clip_by_norm(grads: dict, max_norm: float) -> tuple[dict, float]:

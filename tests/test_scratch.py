@@ -100,17 +100,6 @@ def test_lstm_gates_are_in_keras_order(batch):
     assert np.allclose(s["h"][:, 1], scratch.sigmoid(z["output"]) * np.tanh(s["c"][:, 1]))
 
 
-def _numerical(f, params, key, h=1e-6):
-    g = np.zeros_like(np.asarray(params[key], dtype=float))
-    for idx in np.ndindex(g.shape):
-        plus = {k: np.array(v, dtype=float, copy=True) for k, v in params.items()}
-        minus = {k: np.array(v, dtype=float, copy=True) for k, v in params.items()}
-        plus[key][idx] += h
-        minus[key][idx] -= h
-        g[idx] = (f(plus) - f(minus)) / (2 * h)
-    return g
-
-
 @pytest.mark.parametrize("kind", ["rnn", "lstm"])
 @pytest.mark.parametrize("output", ["linear", "sigmoid"])
 def test_bptt_equals_central_differences(kind, output, batch):
@@ -126,7 +115,7 @@ def test_bptt_equals_central_differences(kind, output, batch):
         return scratch.loss(fwd(x, p, output=output)["pred"], target, output)
 
     for key in ("kernel", "recurrent", "bias", "out_kernel", "out_bias"):
-        num = _numerical(f, params, key)
+        num = scratch.numerical_gradient(f, params, key)
         rel = np.abs(grads[key] - num).max() / max(np.abs(num).max(), 1e-12)
         assert rel < 1e-6, (key, rel)
 
@@ -216,3 +205,11 @@ def test_clip_by_norm():
     assert np.array_equal(same["a"], g["a"])
     with pytest.raises(ValueError, match="max_norm"):
         scratch.clip_by_norm(g, 0)
+
+
+def test_numerical_gradient_of_a_known_function():
+    params = {"w": np.array([[1.0, -2.0], [0.5, 3.0]]), "b": np.array(0.7)}
+    g = scratch.numerical_gradient(lambda p: float(np.sum(p["w"] ** 3) + p["b"] * 2), params, "w")
+    assert np.allclose(g, 3 * params["w"] ** 2, rtol=1e-8)
+    assert np.isclose(scratch.numerical_gradient(lambda p: float(p["b"] ** 2), params, "b"), 1.4)
+    assert params["w"][0, 0] == 1.0  # the input is left untouched
