@@ -142,12 +142,33 @@ def _models() -> dict[str, Callable[[Dataset], tuple]]:
         # (the depth sweep: with L2 = 0.1 in every layer, stacks of 2 or more blocks collapsed)
         "CNN-1start": lambda d: (motif_cnn(d.coding, n_init=1), d.X),
         **{f"CNN-depth-{k}": _depth_factory(k) for k in range(1, 5)},
+        # chapters 5 and 6: recurrent networks over windows of 50 markers (never across a
+        # chromosome where there is a map)
+        **{f"{cell.upper()}-w50": _recurrent_factory(cell, 50) for cell in ("rnn", "lstm", "gru")},
     }
 
 
 def _depth_factory(n_conv: int):
     def make(d: Dataset):
         return motif_cnn(d.coding, n_init=1, n_conv=n_conv, l2=1e-3), d.X
+    return make
+
+
+def recurrent_net(d: Dataset, cell: str = "lstm", window: int = 50, units: int = 16):
+    """A recurrent net (chapters 5, 6) on windows of ``window`` markers of ``d``: one layer of
+    ``units`` (SimpleRNN, LSTM or GRU, L2 0.001), additive encoding, Adam, batches of 64,
+    patience 10, at most 150 epochs; windows follow ``d.map``'s chromosomes if it has one."""
+    from .nets import KerasRegressor, build_rnn
+
+    chromosomes = None if d.map is None else d.map["chr"].to_numpy()
+    return KerasRegressor(builder=build_rnn, builder_kwargs={"units": units, "cell": cell, "l2": 1e-3},
+                          window=window, chromosomes=chromosomes, epochs=150, patience=10, batch_size=64,
+                          coding=d.coding, random_state=0)
+
+
+def _recurrent_factory(cell: str, window: int):
+    def make(d: Dataset):
+        return recurrent_net(d, cell, window), d.X
     return make
 
 
