@@ -214,21 +214,24 @@ def rnn_backward(x, y, params: dict, h0=None, output: str = "linear") -> tuple[f
     ``x_t^T dL/dz_t`` to the kernel's gradient, ``h_{t-1}^T dL/dz_t`` to the recurrent
     weights' and ``dL/dz_t`` to the bias'; and the error flows to the previous state,
     ``dL/dh_{t-1} = dL/dz_t @ recurrent^T``. Returns ``(loss, gradients)`` with the gradient of
-    every weight under its own name, plus ``h0``.
+    every weight under its own name, plus ``h0`` and ``x`` (n, T, features): how strongly the
+    loss depends on each step's input, which shows how far back a gradient reaches.
     """
     p = _params(params, ("kernel", "recurrent", "bias", "out_kernel", "out_bias"), 1)
     x = _sequences(x, p["kernel"].shape[0])
     state = rnn_forward(x, p, h0, output)
     value, dh, grads = _output_grads(state, y, p, output)
     gk, gr, gb = np.zeros_like(p["kernel"]), np.zeros_like(p["recurrent"]), np.zeros_like(p["bias"])
+    gx = np.zeros_like(x)
     h = state["h"]
     for t in range(x.shape[1] - 1, -1, -1):
         dz = dh * (1 - h[:, t + 1] ** 2)
         gk += x[:, t].T @ dz
         gr += h[:, t].T @ dz
         gb += dz.sum(axis=0)
+        gx[:, t] = dz @ p["kernel"].T
         dh = dz @ p["recurrent"].T
-    grads.update(kernel=gk, recurrent=gr, bias=gb, h0=dh)
+    grads.update(kernel=gk, recurrent=gr, bias=gb, h0=dh, x=gx)
     return value, grads
 
 
@@ -335,7 +338,8 @@ def lstm_backward(x, y, params: dict, h0=None, c0=None, output: str = "linear") 
 
     Two errors flow back: through the hidden state (``dL/dh``) and along the cell state
     (``dL/dC``), which passes from ``C_t`` to ``C_{t-1}`` multiplied only by the forget gate.
-    Returns ``(loss, gradients)`` keyed like the weights (Keras layout), plus ``h0`` and ``c0``.
+    Returns ``(loss, gradients)`` keyed like the weights (Keras layout), plus ``h0``, ``c0`` and
+    ``x`` (the gradient with respect to each step's input).
     """
     p = _params(params, ("kernel", "recurrent", "bias", "out_kernel", "out_bias"), 4)
     x = _sequences(x, p["kernel"].shape[0])
@@ -343,6 +347,7 @@ def lstm_backward(x, y, params: dict, h0=None, c0=None, output: str = "linear") 
     value, dh, grads = _output_grads(s, y, p, output)
     dc = np.zeros_like(dh)
     gk, gr, gb = np.zeros_like(p["kernel"]), np.zeros_like(p["recurrent"]), np.zeros_like(p["bias"])
+    gx = np.zeros_like(x)
     for t in range(x.shape[1] - 1, -1, -1):
         f, i, g, o = s["forget"][:, t], s["input"][:, t], s["candidate"][:, t], s["output_gate"][:, t]
         tc = np.tanh(s["c"][:, t + 1])
@@ -354,9 +359,10 @@ def lstm_backward(x, y, params: dict, h0=None, c0=None, output: str = "linear") 
         gk += x[:, t].T @ dz
         gr += s["h"][:, t].T @ dz
         gb += dz.sum(axis=0)
+        gx[:, t] = dz @ p["kernel"].T
         dh = dz @ p["recurrent"].T
         dc = dc * f
-    grads.update(kernel=gk, recurrent=gr, bias=gb, h0=dh, c0=dc)
+    grads.update(kernel=gk, recurrent=gr, bias=gb, h0=dh, c0=dc, x=gx)
     return value, grads
 
 

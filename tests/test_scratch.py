@@ -128,10 +128,14 @@ def test_bptt_equals_gradient_tape(kind, batch):
     layer, dense, params = _keras_pair(kind, 4, 3, 7, seed=2)
     back = scratch.rnn_backward if kind == "rnn" else scratch.lstm_backward
     _, grads = back(x, y, params)
+    xt = tf.constant(x)
     with tf.GradientTape() as tape:
-        pred = tf.reshape(dense(layer(x)[:, -1]), [-1])
+        tape.watch(xt)
+        pred = tf.reshape(dense(layer(xt)[:, -1]), [-1])
         value = tf.reduce_mean((pred - y) ** 2) / 2
-    tk, tr, tb, dk, db = (g.numpy() for g in tape.gradient(value, [*layer.trainable_weights, *dense.trainable_weights]))
+    tk, tr, tb, dk, db, dx = (g.numpy() for g in tape.gradient(value, [*layer.trainable_weights,
+                                                                       *dense.trainable_weights, xt]))
+    assert np.abs(grads["x"] - dx).max() < 1e-10  # the gradient reaching each step's input
     for mine, theirs in ((grads["kernel"], tk), (grads["recurrent"], tr), (grads["bias"], tb),
                          (grads["out_kernel"], dk.ravel()), (grads["out_bias"], db[0])):
         assert np.abs(mine - theirs).max() < 1e-10
