@@ -96,6 +96,16 @@ def _shape(input_shape) -> tuple[int, ...]:
     return shape
 
 
+def _marker_shape(input_shape) -> tuple[int, int]:
+    """(markers, channels) from a marker count (one channel) or a 2-D shape."""
+    shape = _shape(input_shape)
+    if len(shape) == 1:
+        shape = (shape[0], 1)
+    if len(shape) != 2:
+        raise ValueError(f"input_shape must be markers or (markers, channels); got {shape}.")
+    return shape
+
+
 def build_cnn(
     input_shape: int | Sequence[int],
     filters: int = 16,
@@ -134,11 +144,7 @@ def build_cnn(
     keras.Model (not compiled)
     """
     keras = _keras()
-    shape = _shape(input_shape)
-    if len(shape) == 1:
-        shape = (shape[0], 1)
-    if len(shape) != 2:
-        raise ValueError(f"input_shape must be markers or (markers, channels); got {shape}.")
+    shape = _marker_shape(input_shape)
     if pool not in ("max", "avg", None):
         raise ValueError(f"pool must be 'max', 'avg' or None; got {pool!r}.")
     for label, value in (("filters", filters), ("kernel_size", kernel_size), ("strides", strides),
@@ -241,11 +247,7 @@ def build_conv_lstm(
     responses in order. ``input_shape`` is (markers, channels) as for :func:`build_cnn`.
     """
     keras = _keras()
-    shape = _shape(input_shape)
-    if len(shape) == 1:
-        shape = (shape[0], 1)
-    if len(shape) != 2:
-        raise ValueError(f"input_shape must be markers or (markers, channels); got {shape}.")
+    shape = _marker_shape(input_shape)
     if (shape[0] - kernel_size + 1) // pool_size < 1:
         raise ValueError(f"kernel {kernel_size} and pool {pool_size} shrink {shape[0]} markers to nothing.")
     reg = _regulariser(dropout, l2)
