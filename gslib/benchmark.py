@@ -104,8 +104,8 @@ DATA: dict[str, Callable[[], Task]] = {
     "mice-BMI": _mice_bmi,
     **{f"motif-{s:g}": _motif(s) for s in MOTIF_SHARES},
 }
-DATA.update({f"{name}-shuffled": _shuffled(name) for name in ("wheat-E1", "mice-BMI", "motif-0.8", "motif-1")})
 """Registered data sets: name -> function returning a :class:`Task`."""
+DATA.update({f"{name}-shuffled": _shuffled(name) for name in ("wheat-E1", "mice-BMI", "motif-0.8", "motif-1")})
 
 
 def _models() -> dict[str, Callable[[Dataset], tuple]]:
@@ -135,7 +135,7 @@ def _models() -> dict[str, Callable[[Dataset], tuple]]:
         "MLP-CV": lambda d: (mlp_cv(d.coding), d.X),
         # chapter 4: a CNN whose architecture and input encoding inner CV chooses
         "CNN-CV": lambda d: (cnn_cv(d.coding), d.X),
-        # the motif study's fixed CNN: the first CNN_GRID architecture on one-hot input
+        # the motif study's fixed CNN (MOTIF_CNN on one-hot input, best of three starts)
         "CNN-motif": lambda d: (motif_cnn(d.coding), d.X),
         # the motif net from a single start (chapter 4's genome-order study: one start keeps it
         # affordable on mice), and with 1-4 convolution + pooling blocks and a light penalty

@@ -307,6 +307,13 @@ def simulate_trait(
     )
 
 
+def _as_dataset(geno: Genotypes, y: np.ndarray, name: str, trait: str, *, notes: list[str], truth: dict,
+                covariates: pd.DataFrame | None = None) -> Dataset:
+    """Simulated genotypes and a phenotype as a :class:`Dataset` (0/1/2 coding, the map kept)."""
+    return Dataset(X=geno.X, y=y, ids=geno.ids, markers=geno.map.index.to_numpy(), name=name, trait=trait,
+                   coding="012", covariates=covariates, map=geno.map, notes=notes, truth=truth)
+
+
 def simulate_dataset(
     n: int = 500,
     p: int = 2000,
@@ -327,16 +334,9 @@ def simulate_dataset(
     geno = simulate_genotypes(n, p, seed=int(rng.integers(2**31 - 1)), **genotype_options)
     trait = simulate_trait(geno.X, n_qtl=n_qtl, H2=H2, dominance=dominance, epistasis=epistasis,
                            seed=int(rng.integers(2**31 - 1)))
-    return Dataset(
-        X=geno.X,
-        y=trait.y,
-        ids=geno.ids,
-        markers=geno.map.index.to_numpy(),
-        name="simulated",
-        trait=f"H2={H2:g} (h2={trait.h2:.2f}), {len(trait.qtl)} QTL",
-        coding="012",
+    return _as_dataset(
+        geno, trait.y, "simulated", f"H2={H2:g} (h2={trait.h2:.2f}), {len(trait.qtl)} QTL",
         covariates=pd.DataFrame({"population": geno.population}, index=pd.Index(geno.ids, name="id")),
-        map=geno.map,
         notes=[f"msprime coalescent, {geno.settings['n_populations']} populations, "
                f"{geno.settings['n_chromosomes']} chromosomes; seed {seed}"],
         truth={"g": trait.g, "a": trait.a, "qtl": trait.qtl, "H2": trait.H2, "h2": trait.h2,
@@ -482,15 +482,9 @@ def motif_dataset(
     start = p // 2 if start is None else start
     t = motif_trait(geno.X, start=start, length=length, motif_share=motif_share, H2=H2,
                     seed=int(rng.integers(2**31 - 1)))
-    return Dataset(
-        X=geno.X,
-        y=t.y,
-        ids=geno.ids,
-        markers=geno.map.index.to_numpy(),
-        name="simulated motif",
-        trait=f"motif at markers {start}-{start + length - 1} ({motif_share:.0%} of var(g)), H2={H2:g}",
-        coding="012",
-        map=geno.map,
+    return _as_dataset(
+        geno, t.y, "simulated motif",
+        f"motif at markers {start}-{start + length - 1} ({motif_share:.0%} of var(g)), H2={H2:g}",
         notes=[f"msprime coalescent, one population, one chromosome; seed {seed}"],
         truth={"g": t.g, "motif": t.motif, "positions": t.positions, "pattern": t.pattern,
                "frequency": t.frequency, "H2": t.H2, "additive_r2": t.additive_r2},
