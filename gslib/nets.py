@@ -10,6 +10,7 @@ notebooks stay clean and results are reproducible bit for bit on the CPU.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -184,6 +185,14 @@ def _sequence_shape(input_shape) -> tuple[int, int]:
     return shape
 
 
+def _forget_bias(units: int, value: float) -> np.ndarray:
+    """An LSTM bias vector in Keras's gate order (input, forget, candidate, output): ``value``
+    for the forget gate, 0 elsewhere."""
+    bias = np.zeros(4 * units)
+    bias[units:2 * units] = value
+    return bias
+
+
 def build_rnn(
     input_shape: Sequence[int],
     units: int = 32,
@@ -193,6 +202,7 @@ def build_rnn(
     activation: str = "relu",
     dropout: float = 0.0,
     l2: float = 0.0,
+    forget_bias: float | None = None,
     name: str | None = None,
 ):
     """A recurrent network over a sequence of SNP windows (chapters 5 and 6).
@@ -209,6 +219,11 @@ def build_rnn(
     units : int
         Size of the recurrent state.
     dropout, l2 : dropout after the dense layers; L2 on every kernel (recurrent ones included)
+    forget_bias : float, optional
+        LSTM only: initial bias of the forget gate (other biases start at 0). Keras's default is
+        1 (``sigmoid(1) = 0.73`` kept per step); a larger value (e.g. 5: 0.993 kept per step)
+        lets the cell state carry a gradient over many more steps at the start of training,
+        the "conveyor belt" of chapter 6.
 
     Returns
     -------
@@ -222,7 +237,15 @@ def build_rnn(
         raise ValueError(f"units must be a positive integer; got {units!r}.")
     reg = _regulariser(dropout, l2)
     klass = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[cell]
-    layer = klass(int(units), kernel_regularizer=reg, recurrent_regularizer=reg, name="recurrent")
+    options = {}
+    if forget_bias is not None:
+        if cell != "lstm":
+            raise ValueError(f"forget_bias applies to cell='lstm' only; got cell={cell!r}.")
+        if not (isinstance(forget_bias, (int, float, np.number)) and np.isfinite(forget_bias)):
+            raise ValueError(f"forget_bias must be a finite number; got {forget_bias!r}.")
+        options = {"unit_forget_bias": False,
+                   "bias_initializer": keras.initializers.Constant(_forget_bias(int(units), float(forget_bias)))}
+    layer = klass(int(units), kernel_regularizer=reg, recurrent_regularizer=reg, name="recurrent", **options)
     inputs = keras.Input(shape=shape)
     x = keras.layers.Bidirectional(layer, name="bidirectional")(inputs) if bidirectional else layer(inputs)
     return keras.Model(inputs, _dense_head(x, dense, activation, dropout, reg, "dense"), name=name or cell)
@@ -256,6 +279,63 @@ def build_conv_lstm(
     x = keras.layers.MaxPooling1D(pool_size, name="pool1")(x)
     x = keras.layers.LSTM(units, kernel_regularizer=reg, recurrent_regularizer=reg, name="recurrent")(x)
     return keras.Model(inputs, _dense_head(x, dense, activation, dropout, reg, "dense"), name=name)
+
+
+def recall_experiment(
+    lags: Sequence[int],
+    cells: Sequence[str] = ("rnn", "lstm"),
+    *,
+    lead: int = 5,
+    n_train: int = 1500,
+    n_test: int = 500,
+    units: int = 16,
+    epochs: int = 20,
+    learning_rate: float = 0.01,
+    batch_size: int = 32,
+    forget_bias: float | None = 5.0,
+    seed: int = 0,
+):
+    """Train recurrent networks on the memory task of chapter 6 and report test accuracy.
+
+    For each ``lag`` and ``cell``, a network from :func:`build_rnn` (``forget_bias`` for the
+    LSTM; ``None`` keeps Keras's default of 1) learns :func:`gslib.simulate.recall_task`
+    sequences of ``lead + lag`` steps (the marked step has ``lead`` noise steps before it) by
+    mean squared error on the -1/+1 target, with Adam, for a fixed number of ``epochs`` (no
+    early stopping: the point is whether the network learns at all). Accuracy is the share of
+    ``n_test`` new sequences whose prediction has the target's sign (chance: 50%).
+
+    Returns
+    -------
+    pandas.DataFrame with columns lag, cell, accuracy, final_loss (training), seconds
+    """
+    import pandas as pd
+
+    from .simulate import recall_task
+
+    keras = _keras()
+    lags = [int(lag) for lag in lags]
+    if not lags or min(lags) < 1:
+        raise ValueError(f"lags must be positive integers; got {lags!r}.")
+    if not isinstance(lead, (int, np.integer)) or lead < 0:
+        raise ValueError(f"lead must be an integer >= 0; got {lead!r}.")
+    unknown = [c for c in cells if c not in RECURRENT]
+    if unknown:
+        raise ValueError(f"cells must be among {RECURRENT}; got {unknown!r}.")
+    rows = []
+    for lag in lags:
+        x, y = recall_task(n_train + n_test, lead + lag, lag, seed=seed + 1000 + lag)
+        for cell in cells:
+            keras.utils.set_random_seed(seed)
+            extra = {"forget_bias": forget_bias} if cell == "lstm" and forget_bias is not None else {}
+            model = build_rnn(x.shape[1:], units=units, cell=cell, **extra)
+            model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+            start = time.perf_counter()
+            history = model.fit(x[:n_train], y[:n_train], epochs=epochs, batch_size=batch_size, verbose=0)
+            seconds = time.perf_counter() - start
+            pred = np.asarray(model.predict(x[n_train:], verbose=0)).ravel()
+            rows.append({"lag": lag, "cell": cell, "accuracy": float(np.mean(np.sign(pred) == y[n_train:])),
+                         "final_loss": float(history.history["loss"][-1]), "seconds": seconds})
+    return pd.DataFrame(rows)
 
 
 class KerasRegressor(RegressorMixin, BaseEstimator):

@@ -492,21 +492,29 @@ def motif_dataset(
 
 
 def recall_task(n: int, length: int, lag: int, *, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """A memory task for recurrent networks (chapter 6): recall the input seen ``lag`` steps ago.
+    """A memory task for recurrent networks (chapter 6): recall a value marked ``lag`` steps ago.
 
-    Each sequence has ``length`` steps of one feature, a random allele code -1 or +1 (think of a
-    marker, standardised); the target is the value at step ``length - lag`` (counting from 1),
-    i.e. ``lag`` steps before the end of the sequence. The steps after it are distractors
-    that a network reading to the end must not overwrite its memory with. Chance accuracy (sign
-    of the prediction) is 50%.
+    Each sequence has ``length`` steps of two features: a random allele code -1 or +1 (think of
+    a marker, standardised) and a flag that is 1 at one step only, step ``length - lag``
+    (counting from 0, so the marked step is the ``lag``-th from the end, the last step counting
+    as 1). The target is the code at the marked step; the steps after it are distractors that
+    a network reading to the end must not overwrite its memory with, and the steps before it
+    are noise it must ignore. Chance accuracy (sign of the prediction) is 50%.
+
+    Without the flag, recalling the *first* step is easy even for a simple RNN: with a zero
+    initial state the first input alone sets the state, which a saturated ``tanh`` can then
+    hold ("latching"). The flag moves the marked step away from the start, so the network
+    must learn *when* to write, from a gradient that has travelled ``lag`` steps back.
 
     Returns
     -------
-    x : float32 array (n, length, 1)
+    x : float32 array (n, length, 2); feature 0 the codes, feature 1 the flag
     y : float64 array (n,) of -1/+1
     """
     if not all(isinstance(v, (int, np.integer)) for v in (n, length, lag)) or n < 1 or not 1 <= lag <= length:
         raise ValueError(f"need integers n >= 1 and 1 <= lag <= length; got n={n!r}, length={length!r}, lag={lag!r}.")
     rng = np.random.default_rng(seed)
-    x = rng.choice(np.array([-1.0, 1.0]), size=(n, length, 1))
+    x = np.zeros((n, length, 2))
+    x[:, :, 0] = rng.choice(np.array([-1.0, 1.0]), size=(n, length))
+    x[:, length - lag, 1] = 1.0
     return x.astype(np.float32), x[:, length - lag, 0].astype(np.float64)

@@ -165,3 +165,30 @@ def test_recurrent_builders_and_windows_in_the_regressor(sim):
     assert net.predict(sim.X[150:160]).shape == (10,)
     with pytest.raises(ValueError, match="X has 5 features"):
         net.predict(sim.X[:3, :5])
+
+
+def test_build_rnn_forget_bias_sets_only_the_forget_gate():
+    from gslib.nets import build_rnn
+
+    bias = build_rnn((6, 2), units=3, cell="lstm", forget_bias=5.0).get_layer("recurrent").get_weights()[2]
+    # Keras's gate order: input, forget, candidate, output
+    assert np.array_equal(bias, np.r_[np.zeros(3), np.full(3, 5.0), np.zeros(6)])
+    default = build_rnn((6, 2), units=3, cell="lstm").get_layer("recurrent").get_weights()[2]
+    assert np.array_equal(default[3:6], np.ones(3))  # Keras's unit_forget_bias
+    with pytest.raises(ValueError, match="cell='lstm' only"):
+        build_rnn((6, 2), units=3, cell="gru", forget_bias=5.0)
+    with pytest.raises(ValueError, match="finite number"):
+        build_rnn((6, 2), units=3, cell="lstm", forget_bias=float("nan"))
+
+
+def test_lstm_beats_the_simple_rnn_on_the_memory_task_at_the_longest_lag():
+    from gslib.nets import recall_experiment
+
+    res = recall_experiment([10, 40], seed=0).set_index(["lag", "cell"])["accuracy"]
+    # a short lag is easy for both; at 40 steps only the LSTM's cell state carries the gradient
+    assert res[(10, "rnn")] > 0.95 and res[(10, "lstm")] > 0.95
+    assert res[(40, "lstm")] > 0.95 and res[(40, "rnn")] < 0.65
+    with pytest.raises(ValueError, match="cells must be"):
+        recall_experiment([5], cells=("transformer",))
+    with pytest.raises(ValueError, match="lags must be"):
+        recall_experiment([0])

@@ -151,8 +151,10 @@ def test_recall_task_targets_the_lagged_step():
     from gslib.simulate import recall_task
 
     x, y = recall_task(200, 30, 25, seed=1)
-    assert x.shape == (200, 30, 1) and set(np.unique(x)) == {-1.0, 1.0}
+    assert x.shape == (200, 30, 2) and set(np.unique(x[:, :, 0])) == {-1.0, 1.0}
     assert np.array_equal(y, x[:, 5, 0]) and 0.35 < (y > 0).mean() < 0.65
+    # the flag marks the step to recall, the same step in every sequence
+    assert (x[:, :, 1].sum(axis=1) == 1).all() and (x[:, 5, 1] == 1).all()
     # the last step is a distractor: unrelated to the target
     assert abs(np.corrcoef(x[:, -1, 0], y)[0, 1]) < 0.2
     assert np.array_equal(recall_task(5, 3, 1, seed=2)[1], recall_task(5, 3, 1, seed=2)[0][:, 2, 0])
