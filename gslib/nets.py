@@ -281,9 +281,9 @@ def build_conv_lstm(
     return keras.Model(inputs, _dense_head(x, dense, activation, dropout, reg, "dense"), name=name)
 
 
-def recall_experiment(
-    lags: Sequence[int],
-    cells: Sequence[str] = ("rnn", "lstm"),
+def fit_recall(
+    cell: str,
+    lag: int,
     *,
     lead: int = 5,
     n_train: int = 1500,
@@ -294,15 +294,47 @@ def recall_experiment(
     batch_size: int = 32,
     forget_bias: float | None = 5.0,
     seed: int = 0,
-):
-    """Train recurrent networks on the memory task of chapter 6 and report test accuracy.
+) -> dict:
+    """Train one recurrent network on the memory task of chapter 6.
 
-    For each ``lag`` and ``cell``, a network from :func:`build_rnn` (``forget_bias`` for the
-    LSTM; ``None`` keeps Keras's default of 1) learns :func:`gslib.simulate.recall_task`
-    sequences of ``lead + lag`` steps (the marked step has ``lead`` noise steps before it) by
-    mean squared error on the -1/+1 target, with Adam, for a fixed number of ``epochs`` (no
-    early stopping: the point is whether the network learns at all). Accuracy is the share of
-    ``n_test`` new sequences whose prediction has the target's sign (chance: 50%).
+    A network from :func:`build_rnn` (``forget_bias`` for the LSTM only; ``None`` keeps Keras's
+    default of 1) learns :func:`gslib.simulate.recall_task` sequences of ``lead + lag`` steps
+    (the marked step has ``lead`` noise steps before it) by mean squared error on the -1/+1
+    target, with Adam, for a fixed number of ``epochs`` (no early stopping: the point is whether
+    the network learns at all). The data are seeded by ``seed`` and ``lag``, so every cell sees
+    the same sequences.
+
+    Returns
+    -------
+    dict with ``model`` (the trained keras.Model), ``x_test``, ``y_test``, ``accuracy`` (share
+    of test sequences whose prediction has the target's sign; chance 50%), ``final_loss``
+    (training) and ``seconds`` (training time)
+    """
+    from .simulate import recall_task
+
+    keras = _keras()
+    if cell not in RECURRENT:
+        raise ValueError(f"cell must be one of {RECURRENT}; got {cell!r}.")
+    if not isinstance(lead, (int, np.integer)) or lead < 0:
+        raise ValueError(f"lead must be an integer >= 0; got {lead!r}.")
+    if not isinstance(lag, (int, np.integer)) or lag < 1:
+        raise ValueError(f"lag must be a positive integer; got {lag!r}.")
+    x, y = recall_task(n_train + n_test, int(lead + lag), int(lag), seed=seed + 1000 + int(lag))
+    keras.utils.set_random_seed(seed)
+    extra = {"forget_bias": forget_bias} if cell == "lstm" and forget_bias is not None else {}
+    model = build_rnn(x.shape[1:], units=units, cell=cell, **extra)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    start = time.perf_counter()
+    history = model.fit(x[:n_train], y[:n_train], epochs=epochs, batch_size=batch_size, verbose=0)
+    seconds = time.perf_counter() - start
+    pred = np.asarray(model.predict(x[n_train:], verbose=0)).ravel()
+    return {"model": model, "x_test": x[n_train:], "y_test": y[n_train:],
+            "accuracy": float(np.mean(np.sign(pred) == y[n_train:])),
+            "final_loss": float(history.history["loss"][-1]), "seconds": seconds}
+
+
+def recall_experiment(lags: Sequence[int], cells: Sequence[str] = ("rnn", "lstm"), **kwargs):
+    """:func:`fit_recall` for every ``lag`` and ``cell`` (same sequences for every cell).
 
     Returns
     -------
@@ -310,31 +342,17 @@ def recall_experiment(
     """
     import pandas as pd
 
-    from .simulate import recall_task
-
-    keras = _keras()
-    lags = [int(lag) for lag in lags]
-    if not lags or min(lags) < 1:
+    lags = list(lags)
+    if not lags or not all(isinstance(lag, (int, np.integer)) and lag >= 1 for lag in lags):
         raise ValueError(f"lags must be positive integers; got {lags!r}.")
-    if not isinstance(lead, (int, np.integer)) or lead < 0:
-        raise ValueError(f"lead must be an integer >= 0; got {lead!r}.")
     unknown = [c for c in cells if c not in RECURRENT]
     if unknown:
         raise ValueError(f"cells must be among {RECURRENT}; got {unknown!r}.")
     rows = []
     for lag in lags:
-        x, y = recall_task(n_train + n_test, lead + lag, lag, seed=seed + 1000 + lag)
         for cell in cells:
-            keras.utils.set_random_seed(seed)
-            extra = {"forget_bias": forget_bias} if cell == "lstm" and forget_bias is not None else {}
-            model = build_rnn(x.shape[1:], units=units, cell=cell, **extra)
-            model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
-            start = time.perf_counter()
-            history = model.fit(x[:n_train], y[:n_train], epochs=epochs, batch_size=batch_size, verbose=0)
-            seconds = time.perf_counter() - start
-            pred = np.asarray(model.predict(x[n_train:], verbose=0)).ravel()
-            rows.append({"lag": lag, "cell": cell, "accuracy": float(np.mean(np.sign(pred) == y[n_train:])),
-                         "final_loss": float(history.history["loss"][-1]), "seconds": seconds})
+            fit = fit_recall(cell, lag, **kwargs)
+            rows.append({"lag": int(lag), "cell": cell, **{k: fit[k] for k in ("accuracy", "final_loss", "seconds")}})
     return pd.DataFrame(rows)
 
 
