@@ -16,6 +16,8 @@ Modules (one topic each; see the book's chapter next to each):
 - :mod:`gslib.scratch`: layers written out in numpy as the review's equations (chapters 4 to 6)
 - :mod:`gslib.brnn`: the Bayesian-regularised network of Okut et al. 2011 (chapter 3; numpy only)
 - :mod:`gslib.plots`: figures shared by chapters
+- :mod:`gslib.io`: your own genotype (PLINK, VCF, CSV) and phenotype files, joined by id
+- :mod:`gslib.qc`: quality control and matching new individuals to a model's markers
 
 ``import gslib`` is cheap: submodules load when first used (``gslib.datasets``) or imported.
 """
@@ -27,7 +29,7 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = ("checks", "datasets", "simulate", "popgen", "kinship", "linear", "baselines",
-               "evaluation", "benchmark", "plots", "published", "bayes", "nets", "brnn", "scratch")
+               "evaluation", "benchmark", "plots", "published", "bayes", "nets", "brnn", "scratch", "io", "qc")
 
 
 def __getattr__(name: str):

@@ -14,6 +14,10 @@ Codings
     On the additive dosage scale these are 0 and 2 (see :func:`to_dosage`).
 ``"-101"``
     Dosage centred on the heterozygote (-1, 0, 1), as rrBLUP's ``A.mat`` expects.
+``"dosage"``
+    Real-valued allele dosage in [0, 2]: hard calls 0/1/2 plus mean-imputed or imputation
+    software's expected dosages (chapter "Your data"). The additive scale as is; one-hot
+    encoding needs hard calls.
 """
 
 from __future__ import annotations
@@ -29,8 +33,13 @@ CODINGS: dict[str, tuple[float, ...]] = {
     "012": (0.0, 1.0, 2.0),
     "01": (0.0, 1.0),
     "-101": (-1.0, 0.0, 1.0),
+    "dosage": (0.0, 1.0, 2.0),
 }
-"""The genotype codings gslib understands, with their allowed values."""
+"""The genotype codings gslib understands, with their allowed values (for ``"dosage"``: the hard
+calls; any real value between them is allowed too, see :data:`CONTINUOUS`)."""
+
+CONTINUOUS: dict[str, tuple[float, float]] = {"dosage": (0.0, 2.0)}
+"""Codings whose values may be any real number within a range."""
 
 MissingPolicy = Literal["raise", "mean"]
 
@@ -122,10 +131,14 @@ def check_genotypes(
         i, j = np.argwhere(np.isinf(arr))[0]
         raise ValueError(f"{name} has an infinite value at row {i}, column {j}.")
     nan = np.isnan(arr)
-    bad = ~np.isin(arr, allowed) & ~nan
+    if coding in CONTINUOUS:
+        lo, hi = CONTINUOUS[coding]
+        bad = ~nan & ((arr < lo) | (arr > hi))
+    else:
+        bad = ~np.isin(arr, allowed) & ~nan
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        codes = "/".join(f"{v:g}" for v in allowed)
+        codes = "/".join(f"{v:g}" for v in allowed) if coding not in CONTINUOUS else f"any value in [{lo:g}, {hi:g}]"
         raise ValueError(
             f"{name} has {int(bad.sum())} value(s) outside the declared coding "
             f"{coding!r} ({codes}): e.g. {float(arr[i, j]):g} at row {i}, column {j}."
@@ -221,6 +234,9 @@ def encode(X, coding: str, encoding: str = "onehot") -> np.ndarray:
     D = to_dosage(check_genotypes(X, coding), coding)
     if encoding == "additive":
         return D[:, :, None].astype(np.float32)
+    if coding in CONTINUOUS and not np.isin(D, CODINGS[coding]).all():
+        raise ValueError(f"one-hot encoding needs hard calls; these {coding!r} values include fractions "
+                         "(imputed dosages): use encoding='additive'.")
     classes = np.array(sorted(to_dosage(np.array(CODINGS[coding]), coding)))
     return (D[:, :, None] == classes[None, None, :]).astype(np.float32)
 

@@ -392,7 +392,8 @@ def load_mice(trait: str = "Obesity.BMI", x_chromosome: str = "drop") -> Dataset
     Returns
     -------
     Dataset
-        Markers in ``mice.map`` order with the map (``chr``, ``pos`` = ``mbp`` column),
+        Markers in ``mice.map`` order with the map (``chr``, ``pos`` = ``mbp`` column,
+        ``alleles``, and ``counted`` / ``other`` split from it, an assumption: see the notes),
         covariates (:data:`MICE_COVARIATES`, index = ids), pedigree ``A``; no folds.
     """
     if x_chromosome not in ("drop", "keep"):
@@ -412,11 +413,15 @@ def load_mice(trait: str = "Obesity.BMI", x_chromosome: str = "drop") -> Dataset
     mp = objs["mice.map"].copy()
     if not np.array_equal(mp["snp_id"].astype(str).to_numpy(), markers):
         raise DatasetError("mice.map rows are not in mice.X column order.")
+    alleles = mp["alleles"].astype(str).str.split(";", expand=True)
     mp = pd.DataFrame({"chr": mp["chr"].astype(str).to_numpy(), "pos": mp["mbp"].to_numpy(float),
-                       "alleles": mp["alleles"].astype(str).to_numpy()}, index=pd.Index(markers, name="marker"))
+                       "alleles": mp["alleles"].astype(str).to_numpy(), "counted": alleles[1].to_numpy(),
+                       "other": alleles[0].to_numpy()}, index=pd.Index(markers, name="marker"))
     y = pheno[trait].astype("float64").to_numpy(na_value=np.nan)
     X = check_genotypes(X, "012", name="mice.X")
-    notes = ["markers: SNP allele counts 0/1/2 in mice.map order"]
+    notes = ["markers: SNP allele counts 0/1/2 in mice.map order",
+             "map: 'counted' is assumed to be the second of mice.map's alleles, the one the marker name ends "
+             "with (e.g. rs13475700_A: A); BGLR does not document which allele X counts"]
     if trait == "Obesity.BMI":
         notes.append("y: body mass index on BGLR's transformed scale (mean -0.457, sd 0.060), not kg/m2")
     is_x = (mp["chr"] == "X").to_numpy()

@@ -20,8 +20,16 @@ import numpy as np  # noqa: E402
 from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from .checks import (ENCODINGS, check_phenotype, collapsed, encode, observed_mask, prepare_markers,  # noqa: E402
-                     take_rows, windows)
+from .checks import (  # noqa: E402
+    ENCODINGS,
+    check_phenotype,
+    collapsed,
+    encode,
+    observed_mask,
+    prepare_markers,
+    take_rows,
+    windows,
+)
 
 FIGURE2_HIDDEN = (3, 2, 4, 4, 6)
 """Hidden-layer widths of the review's Figure 2 network (five hidden layers)."""

@@ -175,3 +175,12 @@ def test_windows_pad_and_respect_chromosomes():
         windows(E, 2, chromosomes=["1", "2", "1", "2", "1", "2", "1"])
     with pytest.raises(ValueError, match="one label per marker"):
         windows(E, 2, chromosomes=["1"] * 3)
+
+
+def test_dosage_coding_accepts_values_in_range_only():
+    from gslib.checks import check_genotypes
+
+    X = np.array([[0.0, 1.37, 2.0], [0.5, 1.0, 0.0]])
+    assert np.array_equal(check_genotypes(X, "dosage"), X)
+    with pytest.raises(ValueError, match=r"outside the declared coding 'dosage' \(any value in \[0, 2\]\): e.g. 2.5"):
+        check_genotypes(np.array([[0.0, 2.5]]), "dosage")

@@ -1,0 +1,468 @@
+"""Your own data: genotype and phenotype files in, a :class:`~gslib.datasets.Dataset` out
+(chapter "Your data").
+
+Genotype readers return :class:`Genotypes`: allele dosages 0/1/2 of a named *counted* allele,
+missing calls as NaN, ids, marker names and a map (``chr``, ``pos``, ``counted``, ``other``)
+where the format has one. They never impute or drop anything themselves: quality control is
+:func:`gslib.qc.quality_control`, and :func:`as_dataset` joins the genotypes to a phenotype
+table by id.
+
+============================  ==========================================  ===================
+format                        reader                                      counted allele
+============================  ==========================================  ===================
+PLINK 1 binary (.bed/.bim/.fam)  :func:`read_plink` (bed-reader)          A1 (bim column 5)
+VCF / VCF.gz                  :func:`read_vcf` (cyvcf2; dosage from GT)   ALT
+CSV / TSV matrix              :func:`read_genotype_table` (pandas)        as declared
+============================  ==========================================  ===================
+
+Writers (:func:`write_plink`, :func:`write_vcf`, :func:`write_genotype_table`) exist so the
+chapter can export a slice of the bundled data and so tests can make round trips.
+"""
+
+from __future__ import annotations
+
+import gzip
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .checks import check_ids
+
+MAP_COLUMNS = ("chr", "pos", "counted", "other")
+"""Columns of a :class:`Genotypes` map; ``counted`` is the allele whose copies X counts."""
+
+TABLE_CODINGS = ("012", "-101", "AB")
+"""Codes a genotype table may declare: dosages 0/1/2, centred -1/0/1, or letter pairs."""
+
+MISSING_STRINGS = ("", "NA", "NaN", "nan", ".", "./.", "--", "N", "NN", "00")
+"""Cell values read as a missing call in a genotype table."""
+
+
+@dataclass
+class Genotypes:
+    """Genotype calls as read from a file, before quality control.
+
+    Attributes
+    ----------
+    X : float64 array (n, p)
+        Copies of the counted allele: 0/1/2 as read (NaN for a missing call); values in between
+        once missing calls are mean-imputed (:func:`gslib.qc.quality_control`).
+    ids, markers : str arrays (n,), (p,), unique
+    map : DataFrame or None
+        Index = markers; columns :data:`MAP_COLUMNS` (``chr``, ``pos`` may be missing for a
+        table without a map; ``counted`` / ``other`` are the allele letters when known).
+    source : str
+        The file(s) read.
+    notes : list of str
+        What the reader skipped or assumed.
+    """
+
+    X: np.ndarray
+    ids: np.ndarray
+    markers: np.ndarray
+    map: pd.DataFrame | None = None
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        X = np.asarray(self.X, dtype=np.float64)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (individuals x markers); got shape {X.shape}.")
+        self.X = X
+        n, p = X.shape
+        self.ids = check_ids(self.ids, name="ids", n=n)
+        self.markers = check_ids(self.markers, name="marker names", n=p)
+        bad = ~np.isnan(X) & ((X < 0) | (X > 2))
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise ValueError(f"dosages must be within [0, 2] or NaN; found {X[i, j]:g} for {self.ids[i]!r} at "
+                             f"marker {self.markers[j]!r} ({int(bad.sum())} such value(s)).")
+        if self.map is not None:
+            if not np.array_equal(self.map.index.astype(str).to_numpy(), self.markers):
+                raise ValueError("map index must equal the marker names, in the same order.")
+
+    @classmethod
+    def from_dataset(cls, data) -> Genotypes:
+        """The genotypes of a :class:`~gslib.datasets.Dataset` (e.g. to export them), on the
+        0/1/2 dosage scale, with the map columns it has of :data:`MAP_COLUMNS`."""
+        from .checks import to_dosage
+
+        mp = None
+        if data.map is not None:
+            mp = data.map[[c for c in MAP_COLUMNS if c in data.map.columns]].copy()
+        return cls(to_dosage(np.asarray(data.X, dtype=np.float64), data.coding), data.ids, data.markers, mp,
+                   f"dataset {data.name}", [])
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.X.shape
+
+    @property
+    def coding(self) -> str:
+        """``"012"`` while every call is a hard call, else ``"dosage"`` (see :mod:`gslib.checks`)."""
+        observed = self.X[~np.isnan(self.X)]
+        return "012" if np.isin(observed, (0.0, 1.0, 2.0)).all() else "dosage"
+
+    def subset(self, rows=None, columns=None) -> Genotypes:
+        """The same genotypes restricted to some individuals (``rows``) and markers (``columns``),
+        each a boolean mask or integer index."""
+        r, c = (np.arange(size) if sel is None else np.flatnonzero(sel) if np.asarray(sel).dtype == bool
+                else np.asarray(sel, dtype=np.int64) for sel, size in ((rows, self.X.shape[0]), (columns, self.X.shape[1])))
+        mp = None if self.map is None else self.map.iloc[c]
+        return Genotypes(self.X[np.ix_(r, c)], self.ids[r], self.markers[c], mp, self.source, list(self.notes))
+
+
+def _optional(module: str, package: str, purpose: str):
+    """Import an optional reader, or say how to install it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise ImportError(f"{purpose} needs the package {package!r}: pip install {package} "
+                          f"(or pip install 'gslib[files]').") from err
+
+
+def _path(path) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"no such file: {p}")
+    return p
+
+
+# ----------------------------------------------------------------------------- PLINK
+def _plink_prefix(path) -> Path:
+    p = Path(path)
+    return p.with_suffix("") if p.suffix in (".bed", ".bim", ".fam") else p
+
+
+def read_plink(path) -> Genotypes:
+    """Read PLINK 1 binary files (``prefix.bed``, ``.bim``, ``.fam``) with bed-reader.
+
+    ``path`` is the prefix or any of the three files. X counts allele A1 (the bim file's fifth
+    column, PLINK's default), missing calls are NaN; ids are the fam file's individual ids
+    (family ids are kept in the notes only when they are needed to make ids unique: then ids
+    become ``FID_IID``). The map has ``chr``, ``pos`` (base pairs), ``counted`` = A1,
+    ``other`` = A2.
+    """
+    open_bed = _optional("bed_reader", "bed-reader", "reading PLINK files").open_bed
+    prefix = _plink_prefix(path)
+    for ext in (".bed", ".bim", ".fam"):
+        _path(prefix.with_suffix(ext))
+    notes = []
+    with open_bed(prefix.with_suffix(".bed"), count_A1=True) as bed:
+        X = bed.read(dtype="float64")
+        iid, fid = bed.iid.astype(str), bed.fid.astype(str)
+        sid = bed.sid.astype(str)
+        mp = pd.DataFrame({"chr": bed.chromosome.astype(str), "pos": bed.bp_position.astype(float),
+                           "counted": bed.allele_1.astype(str), "other": bed.allele_2.astype(str)},
+                          index=pd.Index(sid, name="marker"))
+    ids = iid
+    if len(set(iid)) < len(iid):
+        ids = np.char.add(np.char.add(fid, "_"), iid)
+        notes.append("individual ids repeat across families: ids are FID_IID")
+    return Genotypes(X, ids, sid, mp, str(prefix.with_suffix(".bed")), notes)
+
+
+def write_plink(genotypes: Genotypes, path) -> Path:
+    """Write PLINK 1 binary files (bed-reader's ``to_bed``); returns the ``.bed`` path."""
+    to_bed = _optional("bed_reader", "bed-reader", "writing PLINK files").to_bed
+    g = genotypes
+    bed = _plink_prefix(path).with_suffix(".bed")
+    mp = _full_map(g)
+    props = {"iid": list(g.ids), "fid": list(g.ids), "sid": list(g.markers),
+             "chromosome": list(mp["chr"].astype(str)), "bp_position": list(mp["pos"].fillna(0).astype(int)),
+             "allele_1": list(mp["counted"].astype(str)), "allele_2": list(mp["other"].astype(str))}
+    to_bed(bed, g.X.astype(np.float32), properties=props, count_A1=True)
+    return bed
+
+
+def _full_map(g: Genotypes) -> pd.DataFrame:
+    """The map with every column filled: unknown chromosome '0', position 0, alleles B (counted)
+    and A, so a table read without a map can still be written to PLINK or VCF."""
+    mp = pd.DataFrame(index=pd.Index(g.markers, name="marker")) if g.map is None else g.map.copy()
+    defaults = {"chr": "0", "pos": 0.0, "counted": "B", "other": "A"}
+    for col, value in defaults.items():
+        if col not in mp:
+            mp[col] = value
+        mp[col] = mp[col].fillna(value)
+    return mp
+
+
+# ----------------------------------------------------------------------------- VCF
+def read_vcf(path) -> Genotypes:
+    """Read a VCF or bgzipped VCF with cyvcf2; dosage = copies of the ALT allele from ``GT``.
+
+    Multi-allelic sites (more than one ALT) are skipped and counted in the notes; a site
+    without an ID is named ``chrom:pos``. Missing or partly missing calls (``./.``, ``0/.``)
+    are NaN. Haploid calls count 0 or 2 (as an inbred line's homozygote) and are reported.
+    The map has ``chr``, ``pos``, ``counted`` = ALT, ``other`` = REF.
+    """
+    VCF = _optional("cyvcf2", "cyvcf2", "reading VCF files (no Windows wheels: convert to PLINK with plink2 there)").VCF
+    p = _path(path)
+    vcf = VCF(str(p), lazy=True)
+    ids = np.asarray(vcf.samples, dtype=str)
+    if ids.size == 0:
+        raise ValueError(f"{p} has no samples (no genotype columns).")
+    columns, names, rows = [], [], []
+    multi = haploid = 0
+    for v in vcf:
+        if len(v.ALT) != 1:
+            multi += 1
+            continue
+        calls = v.genotype.array()[:, :-1]  # allele indices per sample; -1 missing, -2 past the ploidy
+        ploidy = (calls != -2).sum(axis=1)
+        dose = (calls == 1).sum(axis=1).astype(np.float64)
+        dose[ploidy == 1] *= 2.0
+        dose[(calls == -1).any(axis=1) | (ploidy == 0)] = np.nan
+        if (ploidy == 1).any():
+            haploid += 1
+        columns.append(dose)
+        names.append(v.ID if v.ID not in (None, ".") else f"{v.CHROM}:{v.POS}")
+        rows.append((str(v.CHROM), float(v.POS), str(v.ALT[0]), str(v.REF)))
+    vcf.close()
+    if not columns:
+        raise ValueError(f"{p} has no biallelic sites to read ({multi} multi-allelic skipped).")
+    notes = []
+    if multi:
+        notes.append(f"skipped {multi} multi-allelic site(s)")
+    if haploid:
+        notes.append(f"{haploid} site(s) with haploid calls, counted as 0 or 2")
+    mp = pd.DataFrame(rows, columns=list(MAP_COLUMNS), index=pd.Index(names, name="marker"))
+    return Genotypes(np.column_stack(columns), ids, np.asarray(names, dtype=str), mp, str(p), notes)
+
+
+def write_vcf(genotypes: Genotypes, path) -> Path:
+    """Write a VCF 4.2 file (gzip-compressed if ``path`` ends in ``.gz``) with unphased ``GT``:
+    REF = the map's ``other`` allele, ALT = ``counted``, missing calls ``./.``."""
+    g = genotypes
+    p = Path(path)
+    mp = _full_map(g)
+    gt = np.array(["0/0", "0/1", "1/1", "./."])
+    codes = np.where(np.isnan(g.X), 3, np.nan_to_num(g.X)).astype(int)
+    opener = gzip.open if p.suffix == ".gz" else open
+    with opener(p, "wt") as f:
+        f.write("##fileformat=VCFv4.2\n##source=gslib.io.write_vcf\n")
+        for chrom in pd.unique(mp["chr"].astype(str)):
+            f.write(f"##contig=<ID={chrom}>\n")
+        f.write('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n')
+        f.write("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + "\t".join(g.ids) + "\n")
+        for j, marker in enumerate(g.markers):
+            row = mp.iloc[j]
+            f.write(f"{row['chr']}\t{int(row['pos'])}\t{marker}\t{row['other']}\t{row['counted']}\t.\tPASS\t.\tGT\t"
+                    + "\t".join(gt[codes[:, j]]) + "\n")
+    return p
+
+
+# ----------------------------------------------------------------------------- tables
+def _letters_to_dosage(frame: pd.DataFrame, counted: str) -> np.ndarray:
+    """'AA'/'AB'/'BA'/'BB' (or 'A/B', 'A|B') -> copies of ``counted``; NaN for missing."""
+    values = frame.astype("string").apply(lambda s: s.str.replace(r"[/|]", "", regex=True).str.strip())
+    out = np.full(values.shape, np.nan)
+    arr = values.to_numpy(dtype=object)
+    missing = pd.isna(arr) | np.isin(arr, MISSING_STRINGS)
+    ok = ~missing
+    s = arr[ok].astype(str)
+    valid = (np.char.str_len(s) == 2)
+    if not valid.all():
+        bad = s[~valid][0]
+        raise ValueError(f"coding 'AB' needs two-letter calls such as AA, AB, BB; found {bad!r}.")
+    allowed = set("AB")
+    letters = np.array([set(v) <= allowed for v in s])
+    if not letters.all():
+        raise ValueError(f"coding 'AB' allows the letters A and B only; found {s[~letters][0]!r}.")
+    count = np.char.count(s, counted)
+    out[ok] = count
+    return out
+
+
+def read_genotype_table(path, coding: str, *, sep: str | None = None, counted: str = "B",
+                        map_path=None) -> Genotypes:
+    """Read a genotype matrix from CSV/TSV: ids in the first column, one column per marker.
+
+    Parameters
+    ----------
+    coding : {"012", "-101", "AB"}
+        What the cells hold (declared, never guessed): allele counts 0/1/2; -1/0/1 (read as
+        count - 1); or two-letter calls AA/AB/BB (``A/B`` and ``A|B`` too), counting ``counted``.
+        Missing calls: empty cells and :data:`MISSING_STRINGS`.
+    sep : str, optional
+        Column separator; by default guessed from the file name (``.tsv``/``.txt``: tab,
+        else comma).
+    map_path : path, optional
+        A CSV with a ``marker`` column and any of ``chr``, ``pos``, ``counted``, ``other``.
+
+    Raises
+    ------
+    ValueError
+        Unknown coding, duplicated ids or markers, codes outside the declared coding or
+        non-numeric cells (with the first offending cell named), markers missing from the map.
+    """
+    if coding not in TABLE_CODINGS:
+        raise ValueError(f"coding must be one of {TABLE_CODINGS} (declare it; gslib does not guess); got {coding!r}.")
+    p = _path(path)
+    if sep is None:
+        sep = "\t" if p.suffix.lower() in (".tsv", ".txt") or p.name.lower().endswith((".tsv.gz", ".txt.gz")) else ","
+    frame = pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, header=None)
+    frame = frame.iloc[1:].set_axis(frame.iloc[0].to_numpy(), axis=1)  # keep duplicated names as they are
+    if frame.shape[1] < 2:
+        raise ValueError(f"{p}: expected ids in the first column and markers after it; got {frame.shape[1]} column(s). "
+                         f"Is the separator {sep!r} right?")
+    ids = frame.iloc[:, 0].to_numpy()
+    markers = frame.columns[1:].astype(str).to_numpy()
+    dup = pd.Index(markers)[pd.Index(markers).duplicated()]
+    if len(dup):
+        raise ValueError(f"{p}: duplicated marker column(s), e.g. {list(dup[:3])}.")
+    body = frame.iloc[:, 1:]
+    if coding == "AB":
+        if counted not in ("A", "B"):
+            raise ValueError(f"counted must be 'A' or 'B'; got {counted!r}.")
+        X = _letters_to_dosage(body, counted)
+    else:
+        arr = body.to_numpy(dtype=object)
+        missing = np.isin(arr, MISSING_STRINGS)
+        X = np.full(arr.shape, np.nan)
+        num = pd.to_numeric(pd.Series(arr[~missing]), errors="coerce").to_numpy(dtype=float)
+        if np.isnan(num).any():
+            k = int(np.argmax(np.isnan(num)))
+            i, j = np.argwhere(~missing)[k]
+            raise ValueError(f"{p}: non-numeric genotype {arr[i, j]!r} for {ids[i]!r} at marker {markers[j]!r} "
+                             f"(coding {coding!r}).")
+        X[~missing] = num
+        allowed = (0.0, 1.0, 2.0) if coding == "012" else (-1.0, 0.0, 1.0)
+        bad = ~np.isnan(X) & ~np.isin(X, allowed)
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise ValueError(f"{p}: {int(bad.sum())} code(s) outside coding {coding!r}, e.g. {X[i, j]:g} for "
+                             f"{ids[i]!r} at marker {markers[j]!r}.")
+        if coding == "-101":
+            X = X + 1.0
+    mp = None
+    if map_path is not None:
+        m = pd.read_csv(_path(map_path), dtype={"marker": str, "chr": str, "counted": str, "other": str})
+        if "marker" not in m:
+            raise ValueError(f"{map_path}: the map needs a 'marker' column.")
+        m = m.set_index("marker")
+        absent = np.setdiff1d(markers, m.index.astype(str))
+        if absent.size:
+            raise ValueError(f"{absent.size} marker(s) of the table are not in the map, e.g. {list(absent[:3])}.")
+        mp = m.loc[markers, [c for c in MAP_COLUMNS if c in m.columns]]
+        mp.index.name = "marker"
+    elif coding == "AB":
+        mp = pd.DataFrame({"counted": counted, "other": "A" if counted == "B" else "B"},
+                          index=pd.Index(markers, name="marker"))
+    return Genotypes(X, ids, markers, mp, str(p), [f"table coding {coding!r}"])
+
+
+def write_genotype_table(genotypes: Genotypes, path, coding: str = "012", *, sep: str | None = None) -> Path:
+    """Write genotypes as a CSV/TSV matrix (ids first) in ``coding`` (missing calls: ``NA``).
+    For ``"AB"``, B is the counted allele."""
+    if coding not in TABLE_CODINGS:
+        raise ValueError(f"coding must be one of {TABLE_CODINGS}; got {coding!r}.")
+    p = Path(path)
+    sep = sep or ("\t" if p.suffix.lower() in (".tsv", ".txt") else ",")
+    X = genotypes.X
+    if coding == "AB":
+        cells = np.array(["AA", "AB", "BB", "NA"], dtype=object)[np.where(np.isnan(X), 3, np.nan_to_num(X)).astype(int)]
+    else:
+        shift = -1.0 if coding == "-101" else 0.0
+        cells = np.where(np.isnan(X), "NA", (np.nan_to_num(X) + shift).astype(int).astype(str)).astype(object)
+    frame = pd.DataFrame(cells, columns=genotypes.markers)
+    frame.insert(0, "id", genotypes.ids)
+    frame.to_csv(p, sep=sep, index=False)
+    return p
+
+
+# ----------------------------------------------------------------------------- phenotypes
+def read_phenotypes(path, *, id_column: str | int = 0, sep: str | None = None) -> pd.DataFrame:
+    """A phenotype / covariate table (CSV or TSV) indexed by id (as strings).
+
+    Duplicated or missing ids are errors. Columns keep their types (traits are checked when
+    :func:`as_dataset` uses them)."""
+    p = _path(path)
+    if sep is None:
+        sep = "\t" if p.suffix.lower() in (".tsv", ".txt") else ","
+    frame = pd.read_csv(p, sep=sep, dtype={id_column: str} if isinstance(id_column, str) else None)
+    col = frame.columns[id_column] if isinstance(id_column, int) else id_column
+    if col not in frame:
+        raise ValueError(f"{p}: no id column {col!r}; columns are {list(frame.columns)}.")
+    ids = check_ids(frame[col].astype(str).where(frame[col].notna(), None).to_numpy(), name=f"{p.name} ids")
+    return frame.drop(columns=[col]).set_index(pd.Index(ids, name="id"))
+
+
+def _id_report(only: np.ndarray, where: str) -> str:
+    return f"{only.size} only in {where} (e.g. {', '.join(repr(str(v)) for v in only[:3])})"
+
+
+def as_dataset(genotypes: Genotypes, phenotypes: pd.DataFrame, trait: str, *, covariates=(),
+               unmatched: str = "raise", name: str = "my-data", qc=None):
+    """Join genotypes and a phenotype table by id into a :class:`~gslib.datasets.Dataset`.
+
+    Parameters
+    ----------
+    genotypes : Genotypes
+        After :func:`gslib.qc.quality_control` (a Dataset holds no missing calls; pass ``qc``
+        to run it here instead).
+    phenotypes : DataFrame
+        Indexed by id (:func:`read_phenotypes`); ``trait`` must be numeric (NaN = no record,
+        kept as an individual to predict).
+    covariates : sequence of str
+        Columns kept as non-genetic covariates (e.g. sex, batch).
+    unmatched : {"raise", "drop"}
+        Ids in one table only are reported with counts and examples; ``"raise"`` (default)
+        stops there, ``"drop"`` keeps the individuals in both and warns what it dropped.
+    qc : dict, optional
+        Keyword arguments for :func:`gslib.qc.quality_control`, run on the matched individuals.
+    """
+    from .datasets import Dataset
+
+    if unmatched not in ("raise", "drop"):
+        raise ValueError(f"unmatched must be 'raise' or 'drop'; got {unmatched!r}.")
+    if not isinstance(phenotypes, pd.DataFrame):
+        raise TypeError("phenotypes must be a DataFrame indexed by id (see read_phenotypes).")
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+    absent = [c for c in [trait, *covariates] if c not in phenotypes.columns]
+    if absent:
+        raise ValueError(f"column(s) {absent} not in the phenotype table; it has {list(phenotypes.columns)}.")
+    pids = check_ids(phenotypes.index.astype(str).to_numpy(), name="phenotype ids")
+    values = pd.to_numeric(phenotypes[trait], errors="coerce")
+    bad = values.isna() & phenotypes[trait].notna()
+    if bad.any():
+        raise ValueError(f"trait {trait!r} has {int(bad.sum())} non-numeric value(s), e.g. "
+                         f"{phenotypes[trait][bad].iloc[0]!r} for id {pids[np.argmax(bad.to_numpy())]!r}.")
+    gids = genotypes.ids
+    only_g, only_p = np.setdiff1d(gids, pids), np.setdiff1d(pids, gids)
+    notes = list(genotypes.notes)
+    if only_g.size or only_p.size:
+        parts = [s for s in (_id_report(only_g, "the genotypes") if only_g.size else "",
+                             _id_report(only_p, "the phenotypes") if only_p.size else "") if s]
+        message = "ids do not match: " + "; ".join(parts)
+        if unmatched == "raise":
+            raise ValueError(message + ". Fix the ids, or pass unmatched='drop' to keep the individuals in both.")
+        warnings.warn(message + "; dropped them.", UserWarning, stacklevel=2)
+        notes.append(message + "; dropped")
+    keep = np.isin(gids, pids)
+    if not keep.any():
+        raise ValueError("no individual is in both the genotypes and the phenotypes.")
+    g = genotypes.subset(rows=np.where(keep)[0])
+    if qc is not None:
+        from .qc import quality_control
+        g, report = quality_control(g, **qc)
+        notes.extend(report.lines())
+    if np.isnan(g.X).any():
+        raise ValueError(f"the genotypes have {int(np.isnan(g.X).sum())} missing call(s): run gslib.qc.quality_control "
+                         "(or pass qc={}) first.")
+    table = phenotypes.set_axis(pids).loc[g.ids]
+    covs = None
+    if covariates:
+        covs = table[covariates].copy()
+        covs.index = pd.Index(g.ids, name="id")
+    mp = g.map.copy() if g.map is not None else None
+    if g.coding == "dosage":
+        notes.append("coding 'dosage': imputed calls are fractional (one-hot encoding needs hard calls)")
+    return Dataset(X=g.X, y=pd.to_numeric(table[trait], errors="coerce").to_numpy(float), ids=g.ids, markers=g.markers,
+                   name=name, trait=trait, coding=g.coding, covariates=covs, map=mp,
+                   notes=notes + [f"genotypes from {g.source}"])

@@ -1,0 +1,202 @@
+"""Quality control of genotypes and matching of new individuals to a trained model's markers
+(chapter "Your data").
+
+:func:`quality_control` filters markers by call rate and minor-allele frequency, removes
+monomorphic markers and imputes (or refuses) the missing calls that remain, and reports what
+each step removed. :class:`MarkerPanel` remembers the training markers, their counted alleles
+and frequencies; :func:`align` puts new individuals' genotypes on that panel: matched by name
+in any order, missing markers reported and filled with the training mean, flipped alleles
+detected from the map (and fixed) or suspected from allele frequencies (flagged).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .io import Genotypes
+
+DEFAULTS = {"min_call_rate": 0.95, "min_maf": 0.01, "missing": "mean"}
+"""Default thresholds of :func:`quality_control` (PLINK's ``--geno 0.05 --maf 0.01``)."""
+
+
+@dataclass
+class Report:
+    """What a quality-control or alignment step did: one row per step, with the number of
+    markers (or calls) it touched and the first few names."""
+
+    rows: list[dict] = field(default_factory=list)
+
+    def add(self, step: str, count: int, examples=(), what: str = "markers") -> None:
+        self.rows.append({"step": step, "count": int(count), "what": what,
+                          "examples": ", ".join(str(e) for e in list(examples)[:3])})
+
+    def count(self, step: str) -> int:
+        return sum(r["count"] for r in self.rows if r["step"] == step)
+
+    def lines(self) -> list[str]:
+        return [f"{r['step']}: {r['count']} {r['what']}" + (f" (e.g. {r['examples']})" if r["count"] and r["examples"] else "")
+                for r in self.rows]
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=["step", "count", "what", "examples"])
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html(index=False)
+
+
+def allele_frequency(X: np.ndarray) -> np.ndarray:
+    """Frequency of the counted allele per marker, over the observed calls (NaN if none)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(X, axis=0) / 2.0
+
+
+def quality_control(genotypes: Genotypes, *, min_call_rate: float = DEFAULTS["min_call_rate"],
+                    min_maf: float = DEFAULTS["min_maf"], missing: str = DEFAULTS["missing"]) -> tuple[Genotypes, Report]:
+    """Filter and impute genotypes, reporting every step.
+
+    In order: (1) markers with a call rate below ``min_call_rate`` are removed; (2) monomorphic
+    markers (one genotype in every observed call); (3) markers whose minor-allele frequency is
+    below ``min_maf``; (4) the missing calls left are replaced by their marker's mean
+    (``missing="mean"``) or refused with an error (``missing="raise"``).
+
+    Returns
+    -------
+    (Genotypes, Report): the cleaned genotypes (no NaN) and what was removed.
+    """
+    if not 0 <= min_call_rate <= 1:
+        raise ValueError(f"min_call_rate must be within [0, 1]; got {min_call_rate!r}.")
+    if not 0 <= min_maf < 0.5:
+        raise ValueError(f"min_maf must be within [0, 0.5); got {min_maf!r}.")
+    if missing not in ("mean", "raise"):
+        raise ValueError(f"missing must be 'mean' or 'raise'; got {missing!r}.")
+    g = genotypes
+    report = Report()
+    report.add("read", g.X.shape[1], what=f"markers, {g.X.shape[0]} individuals")
+    call_rate = 1.0 - np.isnan(g.X).mean(axis=0)
+    low = call_rate < min_call_rate
+    report.add(f"call rate < {min_call_rate:g}", low.sum(), g.markers[low])
+    g = g.subset(columns=~low)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mono = np.nanmin(g.X, axis=0) == np.nanmax(g.X, axis=0)
+    report.add("monomorphic", mono.sum(), g.markers[mono])
+    g = g.subset(columns=~mono)
+    freq = allele_frequency(g.X)
+    maf = np.minimum(freq, 1 - freq)
+    rare = maf < min_maf
+    report.add(f"minor-allele frequency < {min_maf:g}", rare.sum(), g.markers[rare])
+    g = g.subset(columns=~rare)
+    if g.X.shape[1] == 0:
+        raise ValueError("quality control removed every marker: " + "; ".join(report.lines()))
+    nan = np.isnan(g.X)
+    if nan.any():
+        if missing == "raise":
+            i, j = np.argwhere(nan)[0]
+            raise ValueError(f"{int(nan.sum())} missing call(s) remain after filtering, e.g. {g.ids[i]!r} at marker "
+                             f"{g.markers[j]!r}; use missing='mean' to impute them or filter harder.")
+        X = g.X.copy()
+        X[nan] = np.take(np.nanmean(g.X, axis=0), np.where(nan)[1])
+        g = Genotypes(X, g.ids, g.markers, g.map, g.source, list(g.notes))
+    report.add("missing calls imputed with the marker mean", nan.sum(), what="calls")
+    report.add("kept", g.X.shape[1], what="markers")
+    g.notes.extend(report.lines())
+    return g, report
+
+
+# ----------------------------------------------------------------------------- new individuals
+@dataclass
+class MarkerPanel:
+    """The training markers a model expects: names in column order, counted / other alleles
+    (empty strings when unknown) and the counted allele's training frequency."""
+
+    markers: np.ndarray
+    counted: np.ndarray
+    other: np.ndarray
+    freq: np.ndarray
+
+    @classmethod
+    def from_data(cls, data) -> MarkerPanel:
+        """From a :class:`Genotypes` or :class:`~gslib.datasets.Dataset` (any coding; frequencies on
+        the 0/1/2 dosage scale)."""
+        from .checks import to_dosage
+
+        X = to_dosage(np.asarray(data.X, dtype=np.float64), getattr(data, "coding", "012"))
+        mp = data.map if data.map is not None else pd.DataFrame(index=data.markers)
+        letters = [mp[c].astype(str).to_numpy() if c in mp else np.full(len(data.markers), "") for c in ("counted", "other")]
+        return cls(np.asarray(data.markers, dtype=str), *letters, allele_frequency(X))
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"marker": self.markers, "counted": self.counted, "other": self.other, "freq": self.freq})
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> MarkerPanel:
+        f = frame.fillna({"counted": "", "other": ""})
+        return cls(f["marker"].astype(str).to_numpy(), f["counted"].astype(str).to_numpy(),
+                   f["other"].astype(str).to_numpy(), f["freq"].to_numpy(float))
+
+
+def align(new: Genotypes, panel: MarkerPanel, *, missing: str = "mean", flip_tolerance: float = 0.1) -> tuple[np.ndarray, Report]:
+    """Put new individuals' genotypes on a trained model's markers.
+
+    Markers are matched by name (any order; extra markers are ignored and counted). Alleles:
+    where both sides name them, a marker whose counted and other alleles are swapped is
+    flipped (``2 - x``) and reported; different letters (e.g. a strand flip) are an error.
+    Where letters are missing on either side, a marker whose new frequency is near the
+    training frequency's complement (within ``flip_tolerance``) but far from the frequency
+    itself (more than ``2 * flip_tolerance``) is *flagged* as a possible flip, not changed.
+    Missing markers and missing calls are filled with the training mean ``2 * freq``
+    (``missing="mean"``) or refused (``missing="raise"``).
+
+    Returns
+    -------
+    (X, Report): X float64 (n_new, n_panel) in the panel's marker order, no NaN.
+    """
+    if missing not in ("mean", "raise"):
+        raise ValueError(f"missing must be 'mean' or 'raise'; got {missing!r}.")
+    report = Report()
+    pos = pd.Index(new.markers)
+    where = pos.get_indexer(panel.markers)
+    absent = where < 0
+    report.add("training markers missing in the new data", absent.sum(), panel.markers[absent])
+    report.add("new markers not used by the model", len(new.markers) - (~absent).sum(),
+               np.setdiff1d(new.markers, panel.markers))
+    if missing == "raise" and absent.any():
+        raise ValueError("; ".join(report.lines()[:1]) + ": pass missing='mean' to fill them with the training mean.")
+    X = np.full((new.X.shape[0], len(panel.markers)), np.nan)
+    X[:, ~absent] = new.X[:, where[~absent]]
+    mp = new.map if new.map is not None else pd.DataFrame(index=new.markers)
+    nc = mp["counted"].astype(str).to_numpy()[where] if "counted" in mp else np.full(len(where), "")
+    no = mp["other"].astype(str).to_numpy()[where] if "other" in mp else np.full(len(where), "")
+    known = ~absent & (panel.counted != "") & (nc != "") & (panel.other != "") & (no != "")
+    same = known & (nc == panel.counted) & (no == panel.other)
+    swapped = known & (nc == panel.other) & (no == panel.counted)
+    clash = known & ~same & ~swapped
+    if clash.any():
+        j = np.flatnonzero(clash)[0]
+        raise ValueError(f"{int(clash.sum())} marker(s) have other alleles than in training, e.g. {panel.markers[j]!r}: "
+                         f"{nc[j]}/{no[j]} here, {panel.counted[j]}/{panel.other[j]} in training (strand?).")
+    X[:, swapped] = 2.0 - X[:, swapped]
+    report.add("flipped (counted and other allele swapped)", swapped.sum(), panel.markers[swapped])
+    unknown = ~absent & ~known
+    p_new = allele_frequency(X)
+    suspect = unknown & (np.abs(p_new - (1 - panel.freq)) < flip_tolerance) & \
+        (np.abs(p_new - panel.freq) > 2 * flip_tolerance)
+    report.add("possibly flipped (from allele frequencies; not changed)", suspect.sum(), panel.markers[suspect])
+    if suspect.any():
+        warnings.warn(f"{int(suspect.sum())} marker(s) look flipped from their allele frequencies, e.g. "
+                      f"{panel.markers[np.flatnonzero(suspect)[0]]!r}; check the allele coding.", UserWarning, stacklevel=2)
+    nan = np.isnan(X) & ~absent[None, :]
+    if nan.any() and missing == "raise":
+        raise ValueError(f"the new data have {int(nan.sum())} missing call(s); pass missing='mean'.")
+    report.add("missing calls filled with the training mean", nan.sum(), what="calls")
+    fill = np.isnan(X)
+    X[fill] = np.take(2.0 * panel.freq, np.where(fill)[1])
+    return X, report

@@ -1,0 +1,196 @@
+"""Reading your own data: round trips through PLINK, VCF and CSV, id matching, bad input."""
+
+import gzip
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gslib.io import (
+    Genotypes,
+    as_dataset,
+    read_genotype_table,
+    read_phenotypes,
+    read_plink,
+    read_vcf,
+    write_genotype_table,
+    write_plink,
+    write_vcf,
+)
+
+
+def _genotypes(n=12, p=9, missing=True, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 3, size=(n, p)).astype(float)
+    if missing:
+        X[1, 2] = X[5, 7] = np.nan
+    markers = np.array([f"snp{j}" for j in range(p)])
+    mp = pd.DataFrame({"chr": np.repeat(["1", "2", "3"], p // 3), "pos": np.arange(p) * 1000.0 + 5,
+                       "counted": rng.choice(list("AG"), p), "other": rng.choice(list("CT"), p)},
+                      index=pd.Index(markers, name="marker"))
+    return Genotypes(X, [f"ind{i}" for i in range(n)], markers, mp, "test")
+
+
+def _same(a: Genotypes, b: Genotypes, alleles=True):
+    assert np.array_equal(a.ids, b.ids) and np.array_equal(a.markers, b.markers)
+    assert np.array_equal(np.isnan(a.X), np.isnan(b.X)) and np.array_equal(np.nan_to_num(a.X), np.nan_to_num(b.X))
+    if alleles:
+        for col in ("chr", "counted", "other"):
+            assert list(a.map[col].astype(str)) == list(b.map[col].astype(str))
+        assert np.allclose(a.map["pos"], b.map["pos"])
+
+
+def test_plink_round_trip(tmp_path):
+    g = _genotypes()
+    bed = write_plink(g, tmp_path / "geno")
+    assert bed.exists() and (tmp_path / "geno.bim").exists() and (tmp_path / "geno.fam").exists()
+    back = read_plink(tmp_path / "geno.bed")
+    _same(g, back)
+    # the bim file names A1 (the counted allele) in column 5
+    bim = pd.read_csv(tmp_path / "geno.bim", sep="\t", header=None)
+    assert list(bim[4].astype(str)) == list(g.map["counted"])
+
+
+def test_vcf_round_trip_plain_and_gzipped(tmp_path):
+    g = _genotypes()
+    for name in ("geno.vcf", "geno.vcf.gz"):
+        back = read_vcf(write_vcf(g, tmp_path / name))
+        _same(g, back)
+    with gzip.open(tmp_path / "geno.vcf.gz", "rt") as f:
+        text = f.read()
+    assert "./." in text and text.startswith("##fileformat=VCFv4.2")
+
+
+def test_vcf_by_hand_multiallelic_and_missing_id(tmp_path):
+    lines = ["##fileformat=VCFv4.2", "##contig=<ID=1>",
+             '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ta\tb\tc",
+             "1\t100\trs1\tA\tG\t.\tPASS\t.\tGT\t0/0\t0|1\t1/1",
+             "1\t200\t.\tC\tT\t.\tPASS\t.\tGT\t./.\t1/0\t0/.",
+             "1\t300\trs3\tA\tC,G\t.\tPASS\t.\tGT\t0/1\t1/2\t0/0"]
+    (tmp_path / "hand.vcf").write_text("\n".join(lines) + "\n")
+    g = read_vcf(tmp_path / "hand.vcf")
+    assert list(g.markers) == ["rs1", "1:200"] and list(g.ids) == ["a", "b", "c"]
+    assert np.array_equal(g.X[:, 0], [0, 1, 2])
+    assert np.isnan(g.X[0, 1]) and g.X[1, 1] == 1 and np.isnan(g.X[2, 1])  # 0/. counts as missing
+    assert any("1 multi-allelic" in n for n in g.notes)
+    assert list(g.map["counted"]) == ["G", "T"] and list(g.map["other"]) == ["A", "C"]
+
+
+@pytest.mark.parametrize("coding", ["012", "-101", "AB"])
+def test_table_round_trip(tmp_path, coding):
+    g = _genotypes()
+    path = write_genotype_table(g, tmp_path / f"geno-{coding}.tsv", coding)
+    back = read_genotype_table(path, coding)
+    _same(g, back, alleles=False)
+
+
+def test_table_with_map_and_letters(tmp_path):
+    (tmp_path / "g.csv").write_text("id,m1,m2,m3\nx,AA,A/B,BB\ny,BA,NA,AB\n")
+    g = read_genotype_table(tmp_path / "g.csv", "AB", counted="A")
+    assert np.array_equal(g.X[:, 0], [2, 1]) and np.isnan(g.X[1, 1]) and g.X[0, 2] == 0
+    pd.DataFrame({"marker": ["m3", "m1", "m2"], "chr": ["2", "1", "1"], "pos": [5, 1, 2]}).to_csv(tmp_path / "map.csv", index=False)
+    g = read_genotype_table(tmp_path / "g.csv", "AB", map_path=tmp_path / "map.csv")
+    assert list(g.map["chr"]) == ["1", "1", "2"]  # reordered to the table's columns
+
+
+def test_table_bad_inputs(tmp_path):
+    (tmp_path / "g.csv").write_text("id,m1,m2\nx,0,1\ny,2,3\n")
+    with pytest.raises(ValueError, match="outside coding '012'.*3.*'y'.*'m2'"):
+        read_genotype_table(tmp_path / "g.csv", "012")
+    with pytest.raises(ValueError, match="declare it"):
+        read_genotype_table(tmp_path / "g.csv", "0/1/2")
+    (tmp_path / "h.csv").write_text("id,m1,m2\nx,0,one\ny,2,1\n")
+    with pytest.raises(ValueError, match="non-numeric genotype 'one' for 'x' at marker 'm2'"):
+        read_genotype_table(tmp_path / "h.csv", "012")
+    (tmp_path / "d.csv").write_text("id,m1,m2\nx,0,1\nx,2,1\n")
+    with pytest.raises(ValueError, match="duplicated id"):
+        read_genotype_table(tmp_path / "d.csv", "012")
+    (tmp_path / "e.csv").write_text("id,m1,m1\nx,0,1\ny,2,1\n")
+    with pytest.raises(ValueError, match="duplicated marker"):
+        read_genotype_table(tmp_path / "e.csv", "012")
+    (tmp_path / "f.csv").write_text("id,m1\nx,AC\n")
+    with pytest.raises(ValueError, match="letters A and B"):
+        read_genotype_table(tmp_path / "f.csv", "AB")
+    (tmp_path / "k.csv").write_text("id,m1,m2\nx,0,1\ny,-1,1\n")
+    (tmp_path / "map.csv").write_text("marker,chr\nm1,1\n")
+    with pytest.raises(ValueError, match="1 marker.*not in the map.*'m2'"):
+        read_genotype_table(tmp_path / "k.csv", "-101", map_path=tmp_path / "map.csv")
+    with pytest.raises(FileNotFoundError):
+        read_plink(tmp_path / "nothing")
+
+
+def test_phenotypes_join_by_id(tmp_path):
+    g = _genotypes(missing=False)
+    pheno = pd.DataFrame({"id": g.ids[::-1], "yield": np.arange(12.0), "sex": ["M", "F"] * 6})
+    pheno.to_csv(tmp_path / "p.csv", index=False)
+    table = read_phenotypes(tmp_path / "p.csv")
+    d = as_dataset(g, table, "yield", covariates=["sex"])
+    # joined by id, not by row order
+    assert np.array_equal(d.ids, g.ids) and np.array_equal(d.y, np.arange(12.0)[::-1])
+    assert list(d.covariates["sex"]) == list(pheno.set_index("id").loc[g.ids, "sex"])
+    assert np.array_equal(d.X, g.X) and d.coding == "012"
+
+
+def test_phenotypes_bad_inputs(tmp_path):
+    g = _genotypes(missing=False)
+    table = pd.DataFrame({"yield": np.arange(12.0)}, index=pd.Index(g.ids, name="id"))
+    with pytest.raises(ValueError, match="missing call"):
+        as_dataset(_genotypes(), table, "yield")
+    shifted = table.rename(index={"ind0": "plant0", "ind1": "plant1"})
+    with pytest.raises(ValueError, match="2 only in the genotypes .*'ind0'.*2 only in the phenotypes"):
+        as_dataset(g, shifted, "yield")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        d = as_dataset(g, shifted, "yield", unmatched="drop")
+    assert d.X.shape == (10, 9) and any("dropped" in str(w.message) for w in caught)
+    words = table.assign(yield_=table["yield"].astype(object))
+    words.loc["ind3", "yield_"] = "high"
+    with pytest.raises(ValueError, match="non-numeric value.*'high'.*'ind3'"):
+        as_dataset(g, words, "yield_")
+    with pytest.raises(ValueError, match=r"not in the phenotype table"):
+        as_dataset(g, table, "height")
+    (tmp_path / "p.csv").write_text("id,yield\na,1\na,2\n")
+    with pytest.raises(ValueError, match="duplicated id"):
+        read_phenotypes(tmp_path / "p.csv")
+
+
+def test_genotypes_validation():
+    with pytest.raises(ValueError, match=r"within \[0, 2\] or NaN; found 3"):
+        Genotypes(np.array([[0, 3.0]]), ["a"], ["m1", "m2"])
+    with pytest.raises(ValueError, match="2-D"):
+        Genotypes(np.zeros(3), ["a"], ["m1"])
+
+
+def test_imputed_genotypes_become_a_dosage_dataset_that_models_accept():
+    from gslib.checks import encode
+    from gslib.linear import GBLUP
+
+    g = _genotypes(n=40, p=30, missing=True, seed=4)
+    y = np.random.default_rng(0).normal(size=40)
+    table = pd.DataFrame({"y": y}, index=pd.Index(g.ids, name="id"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = as_dataset(g, table, "y", qc={"min_maf": 0.0})
+    assert d.coding == "dosage" and not np.isnan(d.X).any()
+    assert any("imputed" in n for n in d.notes)
+    assert 0 < d.X[1, list(d.markers).index("snp2")] < 2  # the mean, not a hard call
+    pred = GBLUP(coding=d.coding).fit(d.X, d.y).predict(d.X)
+    assert pred.shape == (40,) and np.corrcoef(pred, d.y)[0, 1] > 0.5
+    assert encode(d.X, "dosage", "additive").shape == (40, d.X.shape[1], 1)
+    with pytest.raises(ValueError, match="one-hot encoding needs hard calls"):
+        encode(d.X, "dosage", "onehot")
+    # without missing calls the coding stays 012
+    assert as_dataset(_genotypes(missing=False), pd.DataFrame({"y": np.ones(12)}, index=_genotypes().ids), "y").coding == "012"
+
+
+def test_genotypes_from_a_dataset_keep_the_map_and_dosage_scale(local_data):
+    from gslib.datasets import load_mice, load_wheat
+
+    mice = load_mice()
+    g = Genotypes.from_dataset(mice)
+    assert np.array_equal(g.X, mice.X) and list(g.map.columns) == ["chr", "pos", "counted", "other"]
+    assert list(g.map["counted"][:1]) == ["G"]  # the fixture's alleles are "A;G"
+    wheat = load_wheat("1")
+    assert set(np.unique(Genotypes.from_dataset(wheat).X)) <= {0.0, 2.0}  # inbred 0/1 -> 0/2
