@@ -120,7 +120,9 @@ def _optional(module: str, package: str, purpose: str):
     import importlib
 
     try:
-        return importlib.import_module(module)
+        with warnings.catch_warnings():  # bed-reader imports tqdm.auto, which warns in notebooks without ipywidgets
+            warnings.simplefilter("ignore")
+            return importlib.import_module(module)
     except ImportError as err:
         raise ImportError(f"{purpose} needs the package {package!r}: pip install {package} "
                           f"(or pip install 'gslib[files]').") from err

@@ -144,12 +144,28 @@ class SavedModel:
     coding: str
     info: dict = field(default_factory=dict)
 
-    def predict(self, genotypes, *, missing: str = "mean", covariates=None) -> tuple[pd.Series, Report]:
+    def predict(self, genotypes, *, missing: str = "mean", covariates=None,
+                unknown_levels: str = "raise") -> tuple[pd.Series, Report]:
         """Predict new individuals from their :class:`~gslib.io.Genotypes` (markers matched by
         name, alleles checked, gaps filled, see :func:`gslib.qc.align`).
 
+        ``covariates`` (a table in the genotypes' id order) must use the training levels: a
+        level never seen in training is an error (``unknown_levels="ignore"`` instead gives
+        those individuals no effect for it, with a warning).
+
         Returns (predictions as a Series indexed by id, the alignment report).
         """
+        if unknown_levels not in ("raise", "ignore"):
+            raise ValueError(f"unknown_levels must be 'raise' or 'ignore'; got {unknown_levels!r}.")
+        encoder = getattr(self.estimator, "encoder_", None)
+        if covariates is not None and encoder is not None and unknown_levels == "raise":
+            frame = covariates if isinstance(covariates, pd.DataFrame) else pd.DataFrame(covariates)
+            for col, levels in getattr(encoder, "levels_", {}).items():
+                if col in frame:
+                    unknown = sorted(set(frame[col].astype(str)) - set(levels))
+                    if unknown:
+                        raise ValueError(f"covariate {col!r}: level(s) {unknown[:3]} were not in the training data "
+                                         f"(levels {levels}); fix them or pass unknown_levels='ignore'.")
         X, report = align(genotypes, self.panel, missing=missing)
         if self.coding != "dosage" and not np.isin(X, (0.0, 1.0, 2.0)).all():
             raise ValueError(f"the model was trained on hard calls (coding {self.coding!r}) but the new data need "

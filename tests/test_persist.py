@@ -98,3 +98,17 @@ def test_keras_regressor_saves_its_network_in_keras_format(tmp_path):
         loaded = load_model(path)
         pred, _ = loaded.predict(g)
         assert np.allclose(pred.to_numpy(), model.predict(g.X), atol=1e-6)
+
+
+def test_covariates_travel_with_the_model_and_unknown_levels_are_refused(tmp_path):
+    from gslib.linear import GBLUP
+
+    g, y = _data()
+    sex = pd.DataFrame({"sex": np.where(np.arange(80) % 2, "M", "F")}, index=g.ids)
+    y = y + np.where(sex["sex"] == "M", 3.0, 0.0)
+    model = GBLUP().fit(g.X, y, covariates=sex)
+    loaded = load_model(save_model(model, tmp_path / "m", panel=MarkerPanel.from_data(g), coding="012"))
+    pred, _ = loaded.predict(g, covariates=sex)
+    assert np.array_equal(pred.to_numpy(), model.predict(g.X, covariates=sex))
+    with pytest.raises(ValueError, match="level.*'unknown'.*not in the training"):
+        loaded.predict(g, covariates=sex.assign(sex=["unknown"] + list(sex["sex"][1:])))
