@@ -37,8 +37,11 @@ MAP_COLUMNS = ("chr", "pos", "counted", "other")
 TABLE_CODINGS = ("012", "-101", "AB")
 """Codes a genotype table may declare: dosages 0/1/2, centred -1/0/1, or letter pairs."""
 
-MISSING_STRINGS = ("", "NA", "NaN", "nan", ".", "./.", "--", "N", "NN", "00")
-"""Cell values read as a missing call in a genotype table."""
+MISSING_STRINGS = ("", "NA", "NaN", "nan", ".", "./.", "--")
+"""Cell values read as a missing call in a genotype table (any coding)."""
+
+MISSING_LETTERS = MISSING_STRINGS + ("N", "NN", "0", "00")
+"""Also read as missing in a letter-coded (``"AB"``) table."""
 
 
 @dataclass
@@ -245,7 +248,7 @@ def write_vcf(genotypes: Genotypes, path) -> Path:
     mp = _full_map(g)
     gt = np.array(["0/0", "0/1", "1/1", "./."])
     codes = np.where(np.isnan(g.X), 3, np.nan_to_num(g.X)).astype(int)
-    opener = gzip.open if p.suffix == ".gz" else open
+    opener = (lambda q, m: gzip.open(q, m, compresslevel=6)) if p.suffix == ".gz" else open
     with opener(p, "wt") as f:
         f.write("##fileformat=VCFv4.2\n##source=gslib.io.write_vcf\n")
         for chrom in pd.unique(mp["chr"].astype(str)):
@@ -260,25 +263,47 @@ def write_vcf(genotypes: Genotypes, path) -> Path:
 
 
 # ----------------------------------------------------------------------------- tables
-def _letters_to_dosage(frame: pd.DataFrame, counted: str) -> np.ndarray:
-    """'AA'/'AB'/'BA'/'BB' (or 'A/B', 'A|B') -> copies of ``counted``; NaN for missing."""
-    values = frame.astype("string").apply(lambda s: s.str.replace(r"[/|]", "", regex=True).str.strip())
-    out = np.full(values.shape, np.nan)
-    arr = values.to_numpy(dtype=object)
-    missing = pd.isna(arr) | np.isin(arr, MISSING_STRINGS)
-    ok = ~missing
-    s = arr[ok].astype(str)
-    valid = (np.char.str_len(s) == 2)
-    if not valid.all():
-        bad = s[~valid][0]
-        raise ValueError(f"coding 'AB' needs two-letter calls such as AA, AB, BB; found {bad!r}.")
-    allowed = set("AB")
-    letters = np.array([set(v) <= allowed for v in s])
-    if not letters.all():
-        raise ValueError(f"coding 'AB' allows the letters A and B only; found {s[~letters][0]!r}.")
-    count = np.char.count(s, counted)
-    out[ok] = count
-    return out
+def _parse_cells(arr: np.ndarray, coding: str, counted: str, where: str, ids, markers) -> np.ndarray:
+    """String cells -> dosages, one decision per distinct string (fast on large tables); the
+    first offending cell is named in the error."""
+    uniq, inverse = np.unique(arr.astype(str), return_inverse=True)
+    inverse = inverse.reshape(arr.shape)
+    values = np.full(uniq.size, np.nan)
+    allowed = {"012": (0.0, 1.0, 2.0), "-101": (-1.0, 0.0, 1.0)}.get(coding)
+
+    def fail(k: int, message: str):
+        i, j = np.argwhere(inverse == k)[0]
+        raise ValueError(f"{where}: {message} {str(uniq[k])!r} for {str(ids[i])!r} at marker {str(markers[j])!r} "
+                         f"(coding {coding!r}).")
+
+    for k, cell in enumerate(uniq):
+        text = cell.strip()
+        if text in (MISSING_LETTERS if coding == "AB" else MISSING_STRINGS):
+            continue
+        if coding == "AB":
+            call = text.replace("/", "").replace("|", "")
+            if len(call) != 2:
+                fail(k, "coding 'AB' needs two-letter calls such as AA, AB, BB; found")
+            if not set(call) <= {"A", "B"}:
+                fail(k, "coding 'AB' allows the letters A and B only; found")
+            values[k] = call.count(counted)
+        else:
+            try:
+                v = float(text)
+            except ValueError:
+                fail(k, "non-numeric genotype")
+            if v not in allowed:
+                count = int((inverse == k).sum())
+                fail(k, f"{count} code(s) outside coding {coding!r}, e.g.")
+            values[k] = v - 1.0 if coding == "-101" else v
+    return values[inverse]
+
+
+def _header(p: Path, sep: str) -> list[str]:
+    opener = gzip.open if p.suffix == ".gz" else open
+    with opener(p, "rt") as f:
+        first = f.readline().rstrip("\r\n")
+    return [c.strip().strip('"') for c in first.split(sep)]
 
 
 def read_genotype_table(path, coding: str, *, sep: str | None = None, counted: str = "B",
@@ -290,7 +315,8 @@ def read_genotype_table(path, coding: str, *, sep: str | None = None, counted: s
     coding : {"012", "-101", "AB"}
         What the cells hold (declared, never guessed): allele counts 0/1/2; -1/0/1 (read as
         count - 1); or two-letter calls AA/AB/BB (``A/B`` and ``A|B`` too), counting ``counted``.
-        Missing calls: empty cells and :data:`MISSING_STRINGS`.
+        Missing calls: empty cells and :data:`MISSING_STRINGS` (for ``"AB"`` also
+        :data:`MISSING_LETTERS`).
     sep : str, optional
         Column separator; by default guessed from the file name (``.tsv``/``.txt``: tab,
         else comma).
@@ -305,43 +331,41 @@ def read_genotype_table(path, coding: str, *, sep: str | None = None, counted: s
     """
     if coding not in TABLE_CODINGS:
         raise ValueError(f"coding must be one of {TABLE_CODINGS} (declare it; gslib does not guess); got {coding!r}.")
+    if coding == "AB" and counted not in ("A", "B"):
+        raise ValueError(f"counted must be 'A' or 'B'; got {counted!r}.")
     p = _path(path)
     if sep is None:
-        sep = "\t" if p.suffix.lower() in (".tsv", ".txt") or p.name.lower().endswith((".tsv.gz", ".txt.gz")) else ","
-    frame = pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, header=None)
-    frame = frame.iloc[1:].set_axis(frame.iloc[0].to_numpy(), axis=1)  # keep duplicated names as they are
-    if frame.shape[1] < 2:
-        raise ValueError(f"{p}: expected ids in the first column and markers after it; got {frame.shape[1]} column(s). "
+        name = p.name.lower().removesuffix(".gz")
+        sep = "\t" if name.endswith((".tsv", ".txt")) else ","
+    header = _header(p, sep)
+    if len(header) < 2:
+        raise ValueError(f"{p}: expected ids in the first column and markers after it; got {len(header)} column(s). "
                          f"Is the separator {sep!r} right?")
-    ids = frame.iloc[:, 0].to_numpy()
-    markers = frame.columns[1:].astype(str).to_numpy()
+    markers = np.asarray(header[1:], dtype=str)
     dup = pd.Index(markers)[pd.Index(markers).duplicated()]
     if len(dup):
         raise ValueError(f"{p}: duplicated marker column(s), e.g. {list(dup[:3])}.")
-    body = frame.iloc[:, 1:]
-    if coding == "AB":
-        if counted not in ("A", "B"):
-            raise ValueError(f"counted must be 'A' or 'B'; got {counted!r}.")
-        X = _letters_to_dosage(body, counted)
-    else:
-        arr = body.to_numpy(dtype=object)
-        missing = np.isin(arr, MISSING_STRINGS)
-        X = np.full(arr.shape, np.nan)
-        num = pd.to_numeric(pd.Series(arr[~missing]), errors="coerce").to_numpy(dtype=float)
-        if np.isnan(num).any():
-            k = int(np.argmax(np.isnan(num)))
-            i, j = np.argwhere(~missing)[k]
-            raise ValueError(f"{p}: non-numeric genotype {arr[i, j]!r} for {ids[i]!r} at marker {markers[j]!r} "
-                             f"(coding {coding!r}).")
-        X[~missing] = num
-        allowed = (0.0, 1.0, 2.0) if coding == "012" else (-1.0, 0.0, 1.0)
-        bad = ~np.isnan(X) & ~np.isin(X, allowed)
-        if bad.any():
-            i, j = np.argwhere(bad)[0]
-            raise ValueError(f"{p}: {int(bad.sum())} code(s) outside coding {coding!r}, e.g. {X[i, j]:g} for "
-                             f"{ids[i]!r} at marker {markers[j]!r}.")
-        if coding == "-101":
-            X = X + 1.0
+    X = None
+    if coding != "AB":  # fast path: every cell numeric or a missing marker
+        try:
+            frame = pd.read_csv(p, sep=sep, header=0, names=["id", *range(markers.size)], dtype={"id": str},
+                                na_values=list(MISSING_STRINGS), keep_default_na=False)
+            body = frame.iloc[:, 1:]
+            if all(pd.api.types.is_numeric_dtype(t) for t in body.dtypes):
+                X = body.to_numpy(dtype=np.float64)
+                allowed = (0.0, 1.0, 2.0) if coding == "012" else (-1.0, 0.0, 1.0)
+                if (~np.isnan(X) & ~np.isin(X, allowed)).any():
+                    X = None  # let the slow path name the offending cell
+                elif coding == "-101":
+                    X = X + 1.0
+        except ValueError:
+            X = None
+    if X is None:
+        frame = pd.read_csv(p, sep=sep, header=0, names=["id", *range(markers.size)], dtype=str,
+                            keep_default_na=False)
+        X = _parse_cells(frame.iloc[:, 1:].to_numpy(dtype=object), coding, counted, str(p),
+                         frame["id"].to_numpy(), markers)
+    ids = frame["id"].to_numpy()
     mp = None
     if map_path is not None:
         m = pd.read_csv(_path(map_path), dtype={"marker": str, "chr": str, "counted": str, "other": str})
@@ -360,21 +384,24 @@ def read_genotype_table(path, coding: str, *, sep: str | None = None, counted: s
 
 
 def write_genotype_table(genotypes: Genotypes, path, coding: str = "012", *, sep: str | None = None) -> Path:
-    """Write genotypes as a CSV/TSV matrix (ids first) in ``coding`` (missing calls: ``NA``).
-    For ``"AB"``, B is the counted allele."""
+    """Write genotypes as a CSV/TSV matrix (ids first) in ``coding`` (missing calls: ``NA``;
+    gzip-compressed if ``path`` ends in ``.gz``). For ``"AB"``, B is the counted allele."""
     if coding not in TABLE_CODINGS:
         raise ValueError(f"coding must be one of {TABLE_CODINGS}; got {coding!r}.")
     p = Path(path)
-    sep = sep or ("\t" if p.suffix.lower() in (".tsv", ".txt") else ",")
+    name = p.name.lower().removesuffix(".gz")
+    sep = sep or ("\t" if name.endswith((".tsv", ".txt")) else ",")
     X = genotypes.X
-    if coding == "AB":
-        cells = np.array(["AA", "AB", "BB", "NA"], dtype=object)[np.where(np.isnan(X), 3, np.nan_to_num(X)).astype(int)]
-    else:
-        shift = -1.0 if coding == "-101" else 0.0
-        cells = np.where(np.isnan(X), "NA", (np.nan_to_num(X) + shift).astype(int).astype(str)).astype(object)
-    frame = pd.DataFrame(cells, columns=genotypes.markers)
-    frame.insert(0, "id", genotypes.ids)
-    frame.to_csv(p, sep=sep, index=False)
+    if not np.isin(X[~np.isnan(X)], (0.0, 1.0, 2.0)).all():
+        raise ValueError("a genotype table holds hard calls: these genotypes have imputed (fractional) dosages.")
+    words = {"AB": ["AA", "AB", "BB"], "012": ["0", "1", "2"], "-101": ["-1", "0", "1"]}[coding] + ["NA"]
+    codes = np.where(np.isnan(X), 3, np.nan_to_num(X)).astype(np.int8)
+    lookup = np.array(words, dtype=object)
+    opener = gzip.open if p.suffix == ".gz" else open
+    with opener(p, "wt") as f:
+        f.write(sep.join(["id", *genotypes.markers]) + "\n")
+        for ident, row in zip(genotypes.ids, codes):
+            f.write(ident + sep + sep.join(lookup[row]) + "\n")
     return p
 
 
