@@ -1,7 +1,7 @@
 """Read times and file sizes of the full mice genotypes in each format gslib reads (chapter
 "Your data"). Prints figures; asserts nothing about time.
 
-    GSLIB_DATA_DIR=../shared/datasets python scripts/bench_io.py
+    GSLIB_DATA_DIR=../shared/datasets python benchmarks/io_formats.py
 """
 
 from __future__ import annotations
