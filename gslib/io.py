@@ -198,8 +198,13 @@ def _full_map(g: Genotypes) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- VCF
-def read_vcf(path) -> Genotypes:
-    """Read a VCF or bgzipped VCF with cyvcf2; dosage = copies of the ALT allele from ``GT``.
+def read_vcf(path, *, dosage: str = "GT") -> Genotypes:
+    """Read a VCF or bgzipped VCF with cyvcf2; dosage = copies of the ALT allele.
+
+    ``dosage="GT"`` (default) counts ALT alleles in the called genotypes; ``dosage="DS"``
+    reads the expected ALT dosage written by imputation software (Beagle, Minimac, IMPUTE),
+    real values in [0, 2] (the returned genotypes then have coding ``"dosage"``); a site
+    without a DS field is an error.
 
     Multi-allelic sites (more than one ALT) are skipped and counted in the notes; a site
     without an ID is named ``chrom:pos``. Missing or partly missing calls (``./.``, ``0/.``)
@@ -207,6 +212,8 @@ def read_vcf(path) -> Genotypes:
     The map has ``chr``, ``pos``, ``counted`` = ALT, ``other`` = REF.
     """
     VCF = _optional("cyvcf2", "cyvcf2", "reading VCF files (no Windows wheels: convert to PLINK with plink2 there)").VCF
+    if dosage not in ("GT", "DS"):
+        raise ValueError(f"dosage must be 'GT' (called genotypes) or 'DS' (imputed dosages); got {dosage!r}.")
     p = _path(path)
     vcf = VCF(str(p), lazy=True)
     ids = np.asarray(vcf.samples, dtype=str)
@@ -217,6 +224,18 @@ def read_vcf(path) -> Genotypes:
     for v in vcf:
         if len(v.ALT) != 1:
             multi += 1
+            continue
+        if dosage == "DS":
+            try:
+                ds = v.format("DS")
+            except KeyError:  # DS not declared in the header
+                ds = None
+            if ds is None:
+                vcf.close()
+                raise ValueError(f"{p}: site {v.CHROM}:{v.POS} ({v.ID or '.'}) has no DS field; read it with dosage='GT'.")
+            columns.append(np.asarray(ds, dtype=np.float64)[:, 0])
+            names.append(v.ID if v.ID not in (None, ".") else f"{v.CHROM}:{v.POS}")
+            rows.append((str(v.CHROM), float(v.POS), str(v.ALT[0]), str(v.REF)))
             continue
         calls = v.genotype.array()[:, :-1]  # allele indices per sample; -1 missing, -2 past the ploidy
         ploidy = (calls != -2).sum(axis=1)

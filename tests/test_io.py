@@ -194,3 +194,22 @@ def test_genotypes_from_a_dataset_keep_the_map_and_dosage_scale(local_data):
     assert list(g.map["counted"][:1]) == ["G"]  # the fixture's alleles are "A;G"
     wheat = load_wheat("1")
     assert set(np.unique(Genotypes.from_dataset(wheat).X)) <= {0.0, 2.0}  # inbred 0/1 -> 0/2
+
+
+def test_vcf_imputed_dosages_from_the_ds_field(tmp_path):
+    lines = ["##fileformat=VCFv4.2", "##contig=<ID=1>",
+             '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+             '##FORMAT=<ID=DS,Number=A,Type=Float,Description="ALT dosage">',
+             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ta\tb\tc",
+             "1\t100\trs1\tA\tG\t.\tPASS\t.\tGT:DS\t0/0:0.1\t0|1:1.2\t1/1:1.9",
+             "1\t200\trs2\tC\tT\t.\tPASS\t.\tGT:DS\t./.:.\t1/0:0.8\t0/0:0"]
+    (tmp_path / "ds.vcf").write_text("\n".join(lines) + "\n")
+    g = read_vcf(tmp_path / "ds.vcf", dosage="DS")
+    assert np.allclose(g.X[:, 0], [0.1, 1.2, 1.9]) and np.isnan(g.X[0, 1]) and g.coding == "dosage"
+    assert read_vcf(tmp_path / "ds.vcf").coding == "012"  # GT by default
+    (tmp_path / "gt.vcf").write_text("\n".join(lines[:3] + lines[4:6]).replace("GT:DS", "GT").replace(":0.1", "")
+                                     .replace(":1.2", "").replace(":1.9", "") + "\n")
+    with pytest.raises(ValueError, match="has no DS field"):
+        read_vcf(tmp_path / "gt.vcf", dosage="DS")
+    with pytest.raises(ValueError, match="dosage must be"):
+        read_vcf(tmp_path / "ds.vcf", dosage="GP")
