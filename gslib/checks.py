@@ -41,7 +41,7 @@ calls; any real value between them is allowed too, see :data:`CONTINUOUS`)."""
 CONTINUOUS: dict[str, tuple[float, float]] = {"dosage": (0.0, 2.0)}
 """Codings whose values may be any real number within a range."""
 
-MissingPolicy = Literal["raise", "mean"]
+MissingPolicy = Literal["raise", "mean", "keep"]
 
 
 def _check_coding(coding: str) -> tuple[float, ...]:
@@ -104,11 +104,12 @@ def check_genotypes(
     ----------
     X : array-like of shape (n_individuals, n_markers)
         Genotype codes; a pandas DataFrame is accepted (all columns numeric).
-    coding : {"012", "01", "-101"}
+    coding : {"012", "01", "-101", "dosage"}
         The declared coding; any other value is an error that names where it is.
-    missing : {"raise", "mean"}
+    missing : {"raise", "mean", "keep"}
         ``"raise"`` (default) refuses missing calls (NaN); ``"mean"`` replaces each by
-        its marker's mean over the observed calls and warns how many were imputed.
+        its marker's mean over the observed calls and warns how many were imputed;
+        ``"keep"`` leaves them as NaN (for summaries over observed calls, e.g. quality control).
     name : str
         Name used in error messages.
     dtype : numpy dtype
@@ -143,7 +144,9 @@ def check_genotypes(
             f"{name} has {int(bad.sum())} value(s) outside the declared coding "
             f"{coding!r} ({codes}): e.g. {float(arr[i, j]):g} at row {i}, column {j}."
         )
-    if nan.any():
+    if missing not in ("raise", "mean", "keep"):
+        raise ValueError(f"missing must be 'raise', 'mean' or 'keep'; got {missing!r}.")
+    if nan.any() and missing != "keep":
         count = int(nan.sum())
         i, j = np.argwhere(nan)[0]
         if missing == "raise":
@@ -152,8 +155,6 @@ def check_genotypes(
                 f"column {j}. Impute them (missing='mean' fills each with its marker mean) "
                 "or remove those markers."
             )
-        if missing != "mean":
-            raise ValueError(f"missing must be 'raise' or 'mean'; got {missing!r}.")
         empty = np.where(nan.all(axis=0))[0]
         if empty.size:
             raise ValueError(
@@ -386,6 +387,15 @@ def check_ids(ids: Sequence, *, name: str = "ids", n: int | None = None) -> np.n
     return arr
 
 
+def id_mismatch(left: Sequence, right: Sequence, *, names: tuple[str, str] = ("genotypes", "phenotypes")) -> str:
+    """``""`` when both sides hold the same ids, else a message with the count and first
+    examples of the ids found on one side only (``"ids do not match: 2 only in ..."``)."""
+    a, b = np.asarray(left, dtype=str), np.asarray(right, dtype=str)
+    parts = [f"{only.size} only in {where} (e.g. {', '.join(repr(str(v)) for v in only[:3])})"
+             for only, where in ((np.setdiff1d(a, b), names[0]), (np.setdiff1d(b, a), names[1])) if only.size]
+    return "ids do not match: " + "; ".join(parts) if parts else ""
+
+
 def match_ids(left: Sequence, right: Sequence, *, names: tuple[str, str] = ("genotypes", "phenotypes")) -> np.ndarray:
     """Index that reorders ``right`` to follow ``left``; every id must be in both.
 
@@ -401,15 +411,9 @@ def match_ids(left: Sequence, right: Sequence, *, names: tuple[str, str] = ("gen
     """
     a = check_ids(left, name=f"{names[0]} ids")
     b = check_ids(right, name=f"{names[1]} ids")
-    only_a = np.setdiff1d(a, b)
-    only_b = np.setdiff1d(b, a)
-    if only_a.size or only_b.size:
-        parts = []
-        if only_a.size:
-            parts.append(f"{only_a.size} only in {names[0]} (e.g. {', '.join(repr(str(v)) for v in only_a[:3])})")
-        if only_b.size:
-            parts.append(f"{only_b.size} only in {names[1]} (e.g. {', '.join(repr(str(v)) for v in only_b[:3])})")
-        raise ValueError("ids do not match: " + "; ".join(parts) + ".")
+    message = id_mismatch(a, b, names=names)
+    if message:
+        raise ValueError(message + ".")
     pos = {v: i for i, v in enumerate(b)}
     return np.array([pos[v] for v in a], dtype=np.int64)
 

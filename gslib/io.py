@@ -11,7 +11,7 @@ table by id.
 format                        reader                                      counted allele
 ============================  ==========================================  ===================
 PLINK 1 binary (.bed/.bim/.fam)  :func:`read_plink` (bed-reader)          A1 (bim column 5)
-VCF / VCF.gz                  :func:`read_vcf` (cyvcf2; dosage from GT)   ALT
+VCF / VCF.gz                  :func:`read_vcf` (cyvcf2; GT or DS)         ALT
 CSV / TSV matrix              :func:`read_genotype_table` (pandas)        as declared
 ============================  ==========================================  ===================
 
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .checks import check_ids
+from .checks import check_ids, id_mismatch
 
 MAP_COLUMNS = ("chr", "pos", "counted", "other")
 """Columns of a :class:`Genotypes` map; ``counted`` is the allele whose copies X counts."""
@@ -138,6 +138,28 @@ def _path(path) -> Path:
     return p
 
 
+def _open_text(p: Path, mode: str):
+    """A text file, gzip-compressed (level 6) when its name ends in ``.gz``."""
+    return gzip.open(p, mode, compresslevel=6) if p.suffix == ".gz" else open(p, mode)
+
+
+def _separator(p: Path, sep: str | None) -> str:
+    """``sep``, or a tab for ``.tsv``/``.txt`` files (also gzipped) and a comma otherwise."""
+    if sep is not None:
+        return sep
+    return "\t" if p.name.lower().removesuffix(".gz").endswith((".tsv", ".txt")) else ","
+
+
+def _hard_calls(g: Genotypes, fmt: str) -> np.ndarray:
+    """Genotype codes 0/1/2, 3 for a missing call; fractional (imputed) dosages are refused,
+    since a call file cannot hold them."""
+    X = g.X
+    if not np.isin(X[~np.isnan(X)], (0.0, 1.0, 2.0)).all():
+        raise ValueError(f"{fmt} holds hard calls 0/1/2: these genotypes have imputed (fractional) dosages. "
+                         "Write them before imputation.")
+    return np.where(np.isnan(X), 3, np.nan_to_num(X)).astype(np.int8)
+
+
 # ----------------------------------------------------------------------------- PLINK
 def _plink_prefix(path) -> Path:
     p = Path(path)
@@ -181,6 +203,7 @@ def write_plink(genotypes: Genotypes, path) -> Path:
     props = {"iid": list(g.ids), "fid": list(g.ids), "sid": list(g.markers),
              "chromosome": list(mp["chr"].astype(str)), "bp_position": list(mp["pos"].fillna(0).astype(int)),
              "allele_1": list(mp["counted"].astype(str)), "allele_2": list(mp["other"].astype(str))}
+    _hard_calls(g, "a PLINK .bed file")
     to_bed(bed, g.X.astype(np.float32), properties=props, count_A1=True)
     return bed
 
@@ -233,17 +256,14 @@ def read_vcf(path, *, dosage: str = "GT") -> Genotypes:
             if ds is None:
                 vcf.close()
                 raise ValueError(f"{p}: site {v.CHROM}:{v.POS} ({v.ID or '.'}) has no DS field; read it with dosage='GT'.")
-            columns.append(np.asarray(ds, dtype=np.float64)[:, 0])
-            names.append(v.ID if v.ID not in (None, ".") else f"{v.CHROM}:{v.POS}")
-            rows.append((str(v.CHROM), float(v.POS), str(v.ALT[0]), str(v.REF)))
-            continue
-        calls = v.genotype.array()[:, :-1]  # allele indices per sample; -1 missing, -2 past the ploidy
-        ploidy = (calls != -2).sum(axis=1)
-        dose = (calls == 1).sum(axis=1).astype(np.float64)
-        dose[ploidy == 1] *= 2.0
-        dose[(calls == -1).any(axis=1) | (ploidy == 0)] = np.nan
-        if (ploidy == 1).any():
-            haploid += 1
+            dose = np.asarray(ds, dtype=np.float64)[:, 0]
+        else:
+            calls = v.genotype.array()[:, :-1]  # allele indices per sample; -1 missing, -2 past the ploidy
+            ploidy = (calls != -2).sum(axis=1)
+            dose = (calls == 1).sum(axis=1).astype(np.float64)
+            dose[ploidy == 1] *= 2.0
+            dose[(calls == -1).any(axis=1) | (ploidy == 0)] = np.nan
+            haploid += bool((ploidy == 1).any())
         columns.append(dose)
         names.append(v.ID if v.ID not in (None, ".") else f"{v.CHROM}:{v.POS}")
         rows.append((str(v.CHROM), float(v.POS), str(v.ALT[0]), str(v.REF)))
@@ -266,9 +286,8 @@ def write_vcf(genotypes: Genotypes, path) -> Path:
     p = Path(path)
     mp = _full_map(g)
     gt = np.array(["0/0", "0/1", "1/1", "./."])
-    codes = np.where(np.isnan(g.X), 3, np.nan_to_num(g.X)).astype(int)
-    opener = (lambda q, m: gzip.open(q, m, compresslevel=6)) if p.suffix == ".gz" else open
-    with opener(p, "wt") as f:
+    codes = _hard_calls(g, "a VCF GT field")
+    with _open_text(p, "wt") as f:
         f.write("##fileformat=VCFv4.2\n##source=gslib.io.write_vcf\n")
         for chrom in pd.unique(mp["chr"].astype(str)):
             f.write(f"##contig=<ID={chrom}>\n")
@@ -319,8 +338,7 @@ def _parse_cells(arr: np.ndarray, coding: str, counted: str, where: str, ids, ma
 
 
 def _header(p: Path, sep: str) -> list[str]:
-    opener = gzip.open if p.suffix == ".gz" else open
-    with opener(p, "rt") as f:
+    with _open_text(p, "rt") as f:
         first = f.readline().rstrip("\r\n")
     return [c.strip().strip('"') for c in first.split(sep)]
 
@@ -353,9 +371,7 @@ def read_genotype_table(path, coding: str, *, sep: str | None = None, counted: s
     if coding == "AB" and counted not in ("A", "B"):
         raise ValueError(f"counted must be 'A' or 'B'; got {counted!r}.")
     p = _path(path)
-    if sep is None:
-        name = p.name.lower().removesuffix(".gz")
-        sep = "\t" if name.endswith((".tsv", ".txt")) else ","
+    sep = _separator(p, sep)
     header = _header(p, sep)
     if len(header) < 2:
         raise ValueError(f"{p}: expected ids in the first column and markers after it; got {len(header)} column(s). "
@@ -408,16 +424,11 @@ def write_genotype_table(genotypes: Genotypes, path, coding: str = "012", *, sep
     if coding not in TABLE_CODINGS:
         raise ValueError(f"coding must be one of {TABLE_CODINGS}; got {coding!r}.")
     p = Path(path)
-    name = p.name.lower().removesuffix(".gz")
-    sep = sep or ("\t" if name.endswith((".tsv", ".txt")) else ",")
-    X = genotypes.X
-    if not np.isin(X[~np.isnan(X)], (0.0, 1.0, 2.0)).all():
-        raise ValueError("a genotype table holds hard calls: these genotypes have imputed (fractional) dosages.")
+    sep = _separator(p, sep)
+    codes = _hard_calls(genotypes, "a genotype table")
     words = {"AB": ["AA", "AB", "BB"], "012": ["0", "1", "2"], "-101": ["-1", "0", "1"]}[coding] + ["NA"]
-    codes = np.where(np.isnan(X), 3, np.nan_to_num(X)).astype(np.int8)
     lookup = np.array(words, dtype=object)
-    opener = gzip.open if p.suffix == ".gz" else open
-    with opener(p, "wt") as f:
+    with _open_text(p, "wt") as f:
         f.write(sep.join(["id", *genotypes.markers]) + "\n")
         for ident, row in zip(genotypes.ids, codes):
             f.write(ident + sep + sep.join(lookup[row]) + "\n")
@@ -431,18 +442,12 @@ def read_phenotypes(path, *, id_column: str | int = 0, sep: str | None = None) -
     Duplicated or missing ids are errors. Columns keep their types (traits are checked when
     :func:`as_dataset` uses them)."""
     p = _path(path)
-    if sep is None:
-        sep = "\t" if p.suffix.lower() in (".tsv", ".txt") else ","
-    frame = pd.read_csv(p, sep=sep, dtype={id_column: str} if isinstance(id_column, str) else None)
+    frame = pd.read_csv(p, sep=_separator(p, sep), dtype={id_column: str} if isinstance(id_column, str) else None)
     col = frame.columns[id_column] if isinstance(id_column, int) else id_column
     if col not in frame:
         raise ValueError(f"{p}: no id column {col!r}; columns are {list(frame.columns)}.")
     ids = check_ids(frame[col].astype(str).where(frame[col].notna(), None).to_numpy(), name=f"{p.name} ids")
     return frame.drop(columns=[col]).set_index(pd.Index(ids, name="id"))
-
-
-def _id_report(only: np.ndarray, where: str) -> str:
-    return f"{only.size} only in {where} (e.g. {', '.join(repr(str(v)) for v in only[:3])})"
 
 
 def as_dataset(genotypes: Genotypes, phenotypes: pd.DataFrame, trait: str, *, covariates=(),
@@ -482,12 +487,9 @@ def as_dataset(genotypes: Genotypes, phenotypes: pd.DataFrame, trait: str, *, co
         raise ValueError(f"trait {trait!r} has {int(bad.sum())} non-numeric value(s), e.g. "
                          f"{phenotypes[trait][bad].iloc[0]!r} for id {pids[np.argmax(bad.to_numpy())]!r}.")
     gids = genotypes.ids
-    only_g, only_p = np.setdiff1d(gids, pids), np.setdiff1d(pids, gids)
     notes = list(genotypes.notes)
-    if only_g.size or only_p.size:
-        parts = [s for s in (_id_report(only_g, "the genotypes") if only_g.size else "",
-                             _id_report(only_p, "the phenotypes") if only_p.size else "") if s]
-        message = "ids do not match: " + "; ".join(parts)
+    message = id_mismatch(gids, pids, names=("the genotypes", "the phenotypes"))
+    if message:
         if unmatched == "raise":
             raise ValueError(message + ". Fix the ids, or pass unmatched='drop' to keep the individuals in both.")
         warnings.warn(message + "; dropped them.", UserWarning, stacklevel=2)
@@ -511,6 +513,6 @@ def as_dataset(genotypes: Genotypes, phenotypes: pd.DataFrame, trait: str, *, co
     mp = g.map.copy() if g.map is not None else None
     if g.coding == "dosage":
         notes.append("coding 'dosage': imputed calls are fractional (one-hot encoding needs hard calls)")
-    return Dataset(X=g.X, y=pd.to_numeric(table[trait], errors="coerce").to_numpy(float), ids=g.ids, markers=g.markers,
+    return Dataset(X=g.X, y=values.set_axis(pids).loc[g.ids].to_numpy(float), ids=g.ids, markers=g.markers,
                    name=name, trait=trait, coding=g.coding, covariates=covs, map=mp,
                    notes=notes + [f"genotypes from {g.source}"])

@@ -7,21 +7,30 @@ components of population structure. Inputs are allele dosages 0/1/2 (use
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
-from .checks import check_genotypes
+from .checks import check_genotypes, to_dosage
 
 
-def allele_frequencies(X) -> np.ndarray:
-    """Frequency of the counted allele per marker, ``mean(X) / 2`` for 0/1/2 dosages."""
-    X = check_genotypes(X, "012")
-    return X.mean(axis=0) / 2
+def allele_frequencies(X, coding: str = "012", *, missing: str = "raise") -> np.ndarray:
+    """Frequency of the counted allele per marker, ``mean(dosage) / 2``.
+
+    ``missing="keep"`` averages over the observed calls only (NaN for a marker with none);
+    the default refuses missing calls (see :func:`gslib.checks.check_genotypes`)."""
+    D = to_dosage(check_genotypes(X, coding, missing=missing), coding)
+    if not np.isnan(D).any():
+        return D.mean(axis=0) / 2
+    with warnings.catch_warnings():  # a marker without an observed call: NaN, silently
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(D, axis=0) / 2
 
 
-def minor_allele_frequencies(X) -> np.ndarray:
+def minor_allele_frequencies(X, coding: str = "012", *, missing: str = "raise") -> np.ndarray:
     """Minor-allele frequency per marker (at most 0.5)."""
-    f = allele_frequencies(X)
+    f = allele_frequencies(X, coding, missing=missing)
     return np.minimum(f, 1 - f)
 
 

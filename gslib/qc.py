@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .checks import check_genotypes
 from .io import Genotypes
+from .popgen import allele_frequencies, minor_allele_frequencies
 
 DEFAULTS = {"min_call_rate": 0.95, "min_maf": 0.01, "missing": "mean"}
 """Default thresholds of :func:`quality_control` (PLINK's ``--geno 0.05 --maf 0.01``)."""
@@ -51,13 +53,6 @@ class Report:
         return self.to_frame().to_html(index=False)
 
 
-def allele_frequency(X: np.ndarray) -> np.ndarray:
-    """Frequency of the counted allele per marker, over the observed calls (NaN if none)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(X, axis=0) / 2.0
-
-
 def quality_control(genotypes: Genotypes, *, min_call_rate: float = DEFAULTS["min_call_rate"],
                     min_maf: float = DEFAULTS["min_maf"], missing: str = DEFAULTS["missing"]) -> tuple[Genotypes, Report]:
     """Filter and impute genotypes, reporting every step.
@@ -89,9 +84,7 @@ def quality_control(genotypes: Genotypes, *, min_call_rate: float = DEFAULTS["mi
         mono = np.nanmin(g.X, axis=0) == np.nanmax(g.X, axis=0)
     report.add("monomorphic", mono.sum(), g.markers[mono])
     g = g.subset(columns=~mono)
-    freq = allele_frequency(g.X)
-    maf = np.minimum(freq, 1 - freq)
-    rare = maf < min_maf
+    rare = minor_allele_frequencies(g.X, "dosage", missing="keep") < min_maf
     report.add(f"minor-allele frequency < {min_maf:g}", rare.sum(), g.markers[rare])
     g = g.subset(columns=~rare)
     if g.X.shape[1] == 0:
@@ -102,8 +95,9 @@ def quality_control(genotypes: Genotypes, *, min_call_rate: float = DEFAULTS["mi
             i, j = np.argwhere(nan)[0]
             raise ValueError(f"{int(nan.sum())} missing call(s) remain after filtering, e.g. {g.ids[i]!r} at marker "
                              f"{g.markers[j]!r}; use missing='mean' to impute them or filter harder.")
-        X = g.X.copy()
-        X[nan] = np.take(np.nanmean(g.X, axis=0), np.where(nan)[1])
+        with warnings.catch_warnings():  # the report says it instead
+            warnings.simplefilter("ignore", UserWarning)
+            X = check_genotypes(g.X, "dosage", missing="mean")
         g = Genotypes(X, g.ids, g.markers, g.map, g.source, list(g.notes))
     report.add("missing calls imputed with the marker mean", nan.sum(), what="calls")
     report.add("kept", g.X.shape[1], what="markers")
@@ -126,12 +120,11 @@ class MarkerPanel:
     def from_data(cls, data) -> MarkerPanel:
         """From a :class:`Genotypes` or :class:`~gslib.datasets.Dataset` (any coding; frequencies on
         the 0/1/2 dosage scale)."""
-        from .checks import to_dosage
-
-        X = to_dosage(np.asarray(data.X, dtype=np.float64), getattr(data, "coding", "012"))
+        coding = getattr(data, "coding", "012")
         mp = data.map if data.map is not None else pd.DataFrame(index=data.markers)
         letters = [mp[c].astype(str).to_numpy() if c in mp else np.full(len(data.markers), "") for c in ("counted", "other")]
-        return cls(np.asarray(data.markers, dtype=str), *letters, allele_frequency(X))
+        return cls(np.asarray(data.markers, dtype=str), *letters,
+                   allele_frequencies(data.X, coding, missing="keep"))
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"marker": self.markers, "counted": self.counted, "other": self.other, "freq": self.freq})
@@ -186,7 +179,7 @@ def align(new: Genotypes, panel: MarkerPanel, *, missing: str = "mean", flip_tol
     X[:, swapped] = 2.0 - X[:, swapped]
     report.add("flipped (counted and other allele swapped)", swapped.sum(), panel.markers[swapped])
     unknown = ~absent & ~known
-    p_new = allele_frequency(X)
+    p_new = allele_frequencies(X, "dosage", missing="keep")
     suspect = unknown & (np.abs(p_new - (1 - panel.freq)) < flip_tolerance) & \
         (np.abs(p_new - panel.freq) > 2 * flip_tolerance)
     report.add("possibly flipped (from allele frequencies; not changed)", suspect.sum(), panel.markers[suspect])

@@ -213,3 +213,13 @@ def test_vcf_imputed_dosages_from_the_ds_field(tmp_path):
         read_vcf(tmp_path / "gt.vcf", dosage="DS")
     with pytest.raises(ValueError, match="dosage must be"):
         read_vcf(tmp_path / "ds.vcf", dosage="GP")
+
+
+def test_writers_refuse_imputed_dosages_instead_of_truncating_them(tmp_path):
+    g = _genotypes(missing=False)
+    X = g.X.copy()
+    X[0, 0] = 1.4
+    imputed = Genotypes(X, g.ids, g.markers, g.map)
+    for write, name in ((write_vcf, "g.vcf"), (write_plink, "g"), (write_genotype_table, "g.csv")):
+        with pytest.raises(ValueError, match="hard calls 0/1/2"):
+            write(imputed, tmp_path / name)
