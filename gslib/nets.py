@@ -341,12 +341,14 @@ def fit_recall(
             "final_loss": float(history.history["loss"][-1]), "seconds": seconds}
 
 
-def recall_experiment(lags: Sequence[int], cells: Sequence[str] = ("rnn", "lstm"), **kwargs):
+def recall_experiment(lags: Sequence[int], cells: Sequence[str] = ("rnn", "lstm"), *, return_fits: bool = False,
+                      **kwargs):
     """:func:`fit_recall` for every ``lag`` and ``cell`` (same sequences for every cell).
 
     Returns
     -------
-    pandas.DataFrame with columns lag, cell, accuracy, final_loss (training), seconds
+    pandas.DataFrame with columns lag, cell, accuracy, final_loss (training), seconds; with
+    ``return_fits`` also a dict ``{(lag, cell): fit_recall's result}`` (the trained networks).
     """
     import pandas as pd
 
@@ -356,12 +358,12 @@ def recall_experiment(lags: Sequence[int], cells: Sequence[str] = ("rnn", "lstm"
     unknown = [c for c in cells if c not in RECURRENT]
     if unknown:
         raise ValueError(f"cells must be among {RECURRENT}; got {unknown!r}.")
-    rows = []
+    rows, fits = [], {}
     for lag in lags:
         for cell in cells:
-            fit = fit_recall(cell, lag, **kwargs)
+            fit = fits[(int(lag), cell)] = fit_recall(cell, lag, **kwargs)
             rows.append({"lag": int(lag), "cell": cell, **{k: fit[k] for k in ("accuracy", "final_loss", "seconds")}})
-    return pd.DataFrame(rows)
+    return (pd.DataFrame(rows), fits) if return_fits else pd.DataFrame(rows)
 
 
 class KerasRegressor(RegressorMixin, BaseEstimator):
