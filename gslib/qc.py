@@ -106,6 +106,11 @@ def quality_control(genotypes: Genotypes, *, min_call_rate: float = DEFAULTS["mi
 
 
 # ----------------------------------------------------------------------------- new individuals
+FLIP_ODDS = 1000.0
+"""Likelihood ratio (flipped : not flipped) above which :func:`align` calls a marker without
+allele letters flipped; a few candidates never reach it by chance."""
+
+
 @dataclass
 class MarkerPanel:
     """The training markers a model expects: names in column order, counted / other alleles
@@ -136,7 +141,8 @@ class MarkerPanel:
                    f["other"].astype(str).to_numpy(), f["freq"].to_numpy(float))
 
 
-def align(new: Genotypes, panel: MarkerPanel, *, missing: str = "mean", flip_tolerance: float = 0.1) -> tuple[np.ndarray, Report]:
+def align(new: Genotypes, panel: MarkerPanel, *, missing: str = "mean", flip_tolerance: float = 0.1,
+          max_missing: float = 0.1, flips: str = "raise") -> tuple[np.ndarray, Report]:
     """Put new individuals' genotypes on a trained model's markers.
 
     Markers are matched by name (any order; extra markers are ignored and counted). Alleles:
@@ -144,9 +150,15 @@ def align(new: Genotypes, panel: MarkerPanel, *, missing: str = "mean", flip_tol
     flipped (``2 - x``) and reported; different letters (e.g. a strand flip) are an error.
     Where letters are missing on either side, a marker whose new frequency is near the
     training frequency's complement (within ``flip_tolerance``) but far from the frequency
-    itself (more than ``2 * flip_tolerance``) is *flagged* as a possible flip, not changed.
+    itself (more than ``2 * flip_tolerance``), with odds above :data:`FLIP_ODDS` for a flip
+    (binomial likelihoods of the new allele counts), looks flipped: ``flips="raise"`` (default) stops
+    with an error naming them, ``"accept"`` keeps the values as they are (with a warning),
+    ``"flip"`` recodes them ``2 - x`` (reported).
     Missing markers and missing calls are filled with the training mean ``2 * freq``
-    (``missing="mean"``) or refused (``missing="raise"``).
+    (``missing="mean"``) or refused (``missing="raise"``). More than ``max_missing`` (a share,
+    default 0.1) of the panel's markers absent from the new data is an error whatever
+    ``missing`` says: predictions would be mostly the training mean. Fewer absent markers give
+    a warning.
 
     Returns
     -------
@@ -154,6 +166,10 @@ def align(new: Genotypes, panel: MarkerPanel, *, missing: str = "mean", flip_tol
     """
     if missing not in ("mean", "raise"):
         raise ValueError(f"missing must be 'mean' or 'raise'; got {missing!r}.")
+    if flips not in ("raise", "accept", "flip"):
+        raise ValueError(f"flips must be 'raise', 'accept' or 'flip'; got {flips!r}.")
+    if not 0 <= max_missing <= 1:
+        raise ValueError(f"max_missing must be a share within [0, 1]; got {max_missing!r}.")
     report = Report()
     pos = pd.Index(new.markers)
     where = pos.get_indexer(panel.markers)
@@ -163,6 +179,15 @@ def align(new: Genotypes, panel: MarkerPanel, *, missing: str = "mean", flip_tol
                np.setdiff1d(new.markers, panel.markers))
     if missing == "raise" and absent.any():
         raise ValueError("; ".join(report.lines()[:1]) + ": pass missing='mean' to fill them with the training mean.")
+    share = absent.mean()
+    if share > max_missing:
+        raise ValueError(f"{int(absent.sum())} of the model's {absent.size} markers ({share:.0%}) are not in the new data "
+                         f"(more than max_missing={max_missing:g}), e.g. {list(panel.markers[absent][:3])}; the new "
+                         f"data's markers are e.g. {list(new.markers[:3])}. Check the marker names (same chip, same "
+                         "naming?); pass a larger max_missing to fill them with the training mean anyway.")
+    if absent.any():
+        warnings.warn(f"{int(absent.sum())} of the model's {absent.size} markers ({share:.1%}) are not in the new data; "
+                      "filled with the training mean.", UserWarning, stacklevel=2)
     X = np.full((new.X.shape[0], len(panel.markers)), np.nan)
     X[:, ~absent] = new.X[:, where[~absent]]
     mp = new.map if new.map is not None else pd.DataFrame(index=new.markers)
@@ -180,12 +205,28 @@ def align(new: Genotypes, panel: MarkerPanel, *, missing: str = "mean", flip_tol
     report.add("flipped (counted and other allele swapped)", swapped.sum(), panel.markers[swapped])
     unknown = ~absent & ~known
     p_new = allele_frequencies(X, "dosage", missing="keep")
+    # evidence for a flip: log likelihood ratio of the new allele counts under 1 - p against p
+    # (binomial), so that a small set of candidates does not look flipped by chance
+    alleles = 2.0 * (~np.isnan(X)).sum(axis=0)
+    p_train = np.clip(panel.freq, 1e-3, 1 - 1e-3)
+    with np.errstate(invalid="ignore"):
+        log_ratio = (2.0 * np.nan_to_num(p_new) - 1.0) * alleles * np.log((1 - p_train) / p_train)
     suspect = unknown & (np.abs(p_new - (1 - panel.freq)) < flip_tolerance) & \
-        (np.abs(p_new - panel.freq) > 2 * flip_tolerance)
-    report.add("possibly flipped (from allele frequencies; not changed)", suspect.sum(), panel.markers[suspect])
+        (np.abs(p_new - panel.freq) > 2 * flip_tolerance) & (log_ratio > np.log(FLIP_ODDS))
     if suspect.any():
-        warnings.warn(f"{int(suspect.sum())} marker(s) look flipped from their allele frequencies, e.g. "
-                      f"{panel.markers[np.flatnonzero(suspect)[0]]!r}; check the allele coding.", UserWarning, stacklevel=2)
+        example = panel.markers[np.flatnonzero(suspect)[0]]
+        message = (f"{int(suspect.sum())} of {int(unknown.sum())} markers without allele letters look flipped from "
+                   f"their allele frequencies (new frequency near 1 - training frequency), e.g. {example!r}")
+        if flips == "raise":
+            raise ValueError(message + ". The new file probably counts the other allele. Give both files allele "
+                             "letters (a map with 'counted' and 'other'), or pass flips='flip' to recode them 2 - x, "
+                             "or flips='accept' to keep them as they are.")
+        if flips == "accept":
+            warnings.warn(message + "; kept as they are (flips='accept').", UserWarning, stacklevel=2)
+        else:
+            X[:, suspect] = 2.0 - X[:, suspect]
+    step = "flipped from allele frequencies" if flips == "flip" else "possibly flipped (from allele frequencies; not changed)"
+    report.add(step, suspect.sum(), panel.markers[suspect])
     nan = np.isnan(X) & ~absent[None, :]
     if nan.any() and missing == "raise":
         raise ValueError(f"the new data have {int(nan.sum())} missing call(s); pass missing='mean'.")

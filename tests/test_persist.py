@@ -1,5 +1,6 @@
 """Saved models predict exactly as before saving; the file format refuses what it does not know."""
 
+import hashlib
 import json
 import zipfile
 from fractions import Fraction
@@ -76,6 +77,9 @@ def test_untrusted_types_are_refused(tmp_path):
     with zipfile.ZipFile(path) as z:
         parts = {n: z.read(n) for n in z.namelist()}
     parts["estimator.skops"] = sio.dumps(Fraction(1, 3))
+    info = json.loads(parts["gsmodel.json"])
+    info["sha256"]["estimator.skops"] = hashlib.sha256(parts["estimator.skops"]).hexdigest()
+    parts["gsmodel.json"] = json.dumps(info).encode()
     with zipfile.ZipFile(tmp_path / "bad.gsmodel", "w") as z:
         for n, b in parts.items():
             z.writestr(n, b)
@@ -112,3 +116,153 @@ def test_covariates_travel_with_the_model_and_unknown_levels_are_refused(tmp_pat
     assert np.array_equal(pred.to_numpy(), model.predict(g.X, covariates=sex))
     with pytest.raises(ValueError, match="level.*'unknown'.*not in the training"):
         loaded.predict(g, covariates=sex.assign(sex=["unknown"] + list(sex["sex"][1:])))
+
+
+# ----------------------------------------------------------------------------- tampered files
+def _members(path) -> dict:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def _write(path, members: dict) -> None:
+    with zipfile.ZipFile(path, "w") as z:
+        for n, b in members.items():
+            z.writestr(n, b)
+
+
+def _reduce_node(module: str, name: str, *args: str) -> dict:
+    """A skops node that calls ``module.name(*args)`` while the file loads."""
+    return {"__class__": name, "__module__": module, "__loader__": "ConstructorFromReduceNode",
+            "content": {"__class__": "tuple", "__module__": "builtins", "__loader__": "TupleNode",
+                        "content": [{"__class__": "str", "__module__": "builtins", "__loader__": "JsonNode",
+                                     "content": json.dumps(a), "is_json": True} for a in args]}}
+
+
+@pytest.mark.parametrize("target", ["builtins.exec", "builtins.eval", "numpy.save", "gslib.io.write_vcf"])
+def test_a_model_file_that_would_run_code_is_refused_and_nothing_runs(tmp_path, target):
+    import hashlib
+    import io as _io
+
+    from gslib.linear import GBLUP
+
+    g, y = _data()
+    path = save_model(GBLUP().fit(g.X, y), tmp_path / "m", panel=MarkerPanel.from_data(g), coding="012")
+    flag = tmp_path / "ran.txt"
+    module, name = target.rsplit(".", 1)
+    args = {"exec": (f"open({str(flag)!r}, 'w').write('x')",),
+            "eval": (f"open({str(flag)!r}, 'w').write('x')",),
+            "save": (str(flag),), "write_vcf": (str(flag),)}[name]
+    # the tampered file is the saved one with one attribute replaced by a call, and its hashes
+    # rewritten to match (as a determined attacker would)
+    members = _members(path)
+    with zipfile.ZipFile(_io.BytesIO(members["estimator.skops"])) as inner:
+        parts = {n: inner.read(n) for n in inner.namelist()}
+    schema = json.loads(parts["schema.json"])
+    schema["content"]["content"]["kernel"] = _reduce_node(module, name, *args)
+    parts["schema.json"] = json.dumps(schema).encode()
+    buffer = _io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as inner:
+        for n, b in parts.items():
+            inner.writestr(n, b)
+    members["estimator.skops"] = buffer.getvalue()
+    info = json.loads(members["gsmodel.json"])
+    info["sha256"]["estimator.skops"] = hashlib.sha256(members["estimator.skops"]).hexdigest()
+    members["gsmodel.json"] = json.dumps(info).encode()
+    _write(tmp_path / "bad.gsmodel", members)
+    with pytest.raises(ValueError, match=f"types gslib does not load without being told.*{target}"):
+        load_model(tmp_path / "bad.gsmodel")
+    assert not flag.exists()
+
+
+def test_changed_members_are_refused_by_name_and_old_files_load_with_a_warning(tmp_path):
+    from gslib.linear import GBLUP
+
+    g, y = _data()
+    model = GBLUP().fit(g.X, y)
+    path = save_model(model, tmp_path / "m", panel=MarkerPanel.from_data(g), coding="012")
+    members = _members(path)
+    info = json.loads(members["gsmodel.json"])
+    assert info["version"] == 2 and set(info["sha256"]) == {"estimator.skops", "panel.csv"}
+    # panel rows shuffled: before, this loaded and predicted garbage (r 0.08 with the truth)
+    lines = members["panel.csv"].decode().splitlines()
+    shuffled = [lines[0]] + list(np.random.default_rng(1).permutation(lines[1:]))
+    _write(tmp_path / "shuffled.gsmodel", {**members, "panel.csv": ("\n".join(shuffled) + "\n").encode()})
+    with pytest.raises(ValueError, match="member 'panel.csv' does not match its sha256"):
+        load_model(tmp_path / "shuffled.gsmodel")
+    extra = {**members, "notes.txt": b"hello"}
+    _write(tmp_path / "extra.gsmodel", extra)
+    with pytest.raises(ValueError, match="'notes.txt' is not listed"):
+        load_model(tmp_path / "extra.gsmodel")
+    _write(tmp_path / "lost.gsmodel", {k: v for k, v in members.items() if k != "panel.csv"})
+    with pytest.raises(ValueError, match="'panel.csv' is listed in gsmodel.json but missing"):
+        load_model(tmp_path / "lost.gsmodel")
+    # a file of the first format (no hashes) still loads, with a warning
+    old = {**info, "version": 1}
+    del old["sha256"]
+    _write(tmp_path / "old.gsmodel", {**members, "gsmodel.json": json.dumps(old).encode()})
+    with pytest.warns(UserWarning, match="carries no checksums"):
+        loaded = load_model(tmp_path / "old.gsmodel")
+    assert np.array_equal(loaded.predict(g)[0].to_numpy(), model.predict(g.X))
+
+
+def test_network_paths_in_the_file_cannot_reach_other_objects(tmp_path):
+    from gslib.nets import KerasRegressor, build_mlp
+
+    g, y = _data(n=60, p=30)
+    mlp = KerasRegressor(builder=build_mlp, builder_kwargs={"hidden": (4,)}, epochs=2, random_state=0).fit(g.X, y)
+    path = save_model(mlp, tmp_path / "net", panel=MarkerPanel.from_data(g), coding="012")
+    members = _members(path)
+    for file, where in [("network-0.keras", "estimator.__class__.predict"), ("../x.keras", "estimator.model_"),
+                        ("network-0.keras", "estimator.x_scaler_")]:
+        info = json.loads(members["gsmodel.json"])
+        info["networks"] = {file: where}
+        _write(tmp_path / "bad.gsmodel", {**members, "gsmodel.json": json.dumps(info).encode()})
+        with pytest.raises(ValueError, match="network"):
+            load_model(tmp_path / "bad.gsmodel")
+
+
+# ----------------------------------------------------------------------------- predicting
+def test_saved_model_predicts_from_arrays_and_frames_in_the_panel_order(tmp_path):
+    from gslib.linear import GBLUP
+
+    g, y = _data()
+    model = GBLUP().fit(g.X[:60], y[:60])
+    loaded = load_model(save_model(model, tmp_path / "m", panel=MarkerPanel.from_data(g.subset(rows=np.arange(60))),
+                                   coding="012"))
+    want = model.predict(g.X[60:])
+    pred, _ = loaded.predict(g.X[60:])  # before: AttributeError inside
+    assert np.array_equal(pred.to_numpy(), want) and list(pred.index) == [str(k) for k in range(20)]
+    frame = pd.DataFrame(g.X[60:], index=g.ids[60:], columns=g.markers).iloc[:, ::-1]  # matched by name
+    pred, _ = loaded.predict(frame)
+    assert np.array_equal(pred.to_numpy(), want) and list(pred.index) == list(g.ids[60:])
+    with pytest.raises(ValueError, match=r"one column per marker.*40 markers.*shape \(20, 39\)"):
+        loaded.predict(g.X[60:, 1:])
+    with pytest.raises(ValueError, match="2-D"):
+        loaded.predict(g.X[60])
+
+
+def test_saved_model_refuses_new_data_whose_marker_names_do_not_match(tmp_path):
+    from gslib.linear import GBLUP
+
+    g, y = _data()
+    loaded = load_model(save_model(GBLUP(coding="dosage").fit(g.X, y), tmp_path / "m",
+                                   panel=MarkerPanel.from_data(g), coding="dosage"))
+    renamed = Genotypes(g.X, g.ids, np.char.add("snp_", g.markers), g.map.set_axis(np.char.add("snp_", g.markers)))
+    # before: constant predictions, only a count in the report
+    with pytest.raises(ValueError, match=r"40 of the model's 40 markers \(100%\).*max_missing"):
+        loaded.predict(renamed)
+    few = g.subset(columns=np.arange(2, 40))
+    with pytest.warns(UserWarning, match="2 of the model's 40 markers"):
+        pred, report = loaded.predict(few)
+    assert report.count("training markers missing in the new data") == 2 and pred.std() > 0
+
+
+def test_hard_call_error_shows_the_call_that_retrains_on_dosages(tmp_path):
+    from gslib.linear import GBLUP
+
+    g, y = _data()
+    loaded = load_model(save_model(GBLUP().fit(g.X, y), tmp_path / "m", panel=MarkerPanel.from_data(g), coding="012"))
+    gap = g.X.copy()
+    gap[0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"GBLUP\(coding='dosage', \.\.\.\)\.fit\(X, y\).*save_model\(.*coding='dosage'\)"):
+        loaded.predict(Genotypes(gap, g.ids, g.markers, g.map))

@@ -77,7 +77,7 @@ def test_align_flips_swapped_alleles_and_rejects_strand_clashes():
         align(Genotypes(new.X, new.ids, new.markers, clash), panel)
 
 
-def test_align_flags_a_flip_from_frequencies_when_alleles_are_unknown():
+def test_align_refuses_a_flip_from_frequencies_unless_told_to_accept_or_flip():
     rng = np.random.default_rng(5)
     freq = np.array([0.15, 0.5, 0.8, 0.3])
     X = rng.binomial(2, freq, size=(400, 4)).astype(float)
@@ -87,12 +87,39 @@ def test_align_flags_a_flip_from_frequencies_when_alleles_are_unknown():
     Xn = X[300:].copy()
     Xn[:, 0] = 2 - Xn[:, 0]  # coded from the other allele, and nothing says so
     Xn[:, 1] = 2 - Xn[:, 1]  # frequency 0.5: a flip cannot be seen, and is not flagged
+    new = Genotypes(Xn, [f"n{i}" for i in range(100)], markers)
+    # default: an error naming the marker and the two ways out (before: a warning and wrong predictions)
+    with pytest.raises(ValueError, match=r"1 of 4 markers.*look flipped.*'a'.*flips='flip'.*flips='accept'"):
+        align(new, panel)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        out, report = align(Genotypes(Xn, [f"n{i}" for i in range(100)], markers), panel)
+        out, report = align(new, panel, flips="accept")
     assert report.count("possibly flipped (from allele frequencies; not changed)") == 1
     assert "a" in report.to_frame().set_index("step").loc["possibly flipped (from allele frequencies; not changed)", "examples"]
     assert np.array_equal(out, Xn) and any("look flipped" in str(w.message) for w in caught)
+    out, report = align(new, panel, flips="flip")
+    assert report.count("flipped from allele frequencies") == 1
+    assert np.array_equal(out[:, 0], X[300:, 0]) and np.array_equal(out[:, 1:], Xn[:, 1:])
+    with pytest.raises(ValueError, match="flips must be"):
+        align(new, panel, flips="maybe")
+
+
+def test_align_refuses_new_data_missing_most_markers_and_warns_on_a_few():
+    g = _population()
+    train, new = g.subset(rows=np.arange(150)), g.subset(rows=np.arange(150, 200))
+    panel = MarkerPanel.from_data(train)
+    renamed = Genotypes(new.X, new.ids, np.char.add("rs", new.markers), new.map.set_axis(np.char.add("rs", new.markers)))
+    # before: constant predictions (every marker filled with its mean) and only a count in the report
+    with pytest.raises(ValueError, match=r"50 of the model's 50 markers \(100%\).*max_missing=0.1.*'m0'.*'rsm0'"):
+        align(renamed, panel)
+    few = new.subset(columns=np.arange(10, 50))  # 10 of 50 absent: 20%
+    with pytest.raises(ValueError, match=r"10 of the model's 50 markers \(20%\)"):
+        align(few, panel)
+    with pytest.warns(UserWarning, match="10 of the model's 50 markers"):
+        X, _ = align(few, panel, max_missing=0.25)
+    assert np.allclose(X[:, 0], 2 * panel.freq[0])
+    with pytest.warns(UserWarning, match="2 of the model's 50 markers"):
+        align(new.subset(columns=np.arange(2, 50)), panel)
 
 
 def test_marker_panel_round_trips_through_a_frame():
