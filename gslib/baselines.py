@@ -18,6 +18,8 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from .checks import check_feature_names, training_phenotype
+
 INNER_CV = KFold(5, shuffle=True, random_state=0)
 """Inner cross-validation used for every tuned baseline (5 folds of the training set, seeded)."""
 
@@ -88,8 +90,10 @@ class KernelSVR(RegressorMixin, BaseEstimator):
 
         if self.kernel not in self._GRIDS:
             raise ValueError(f"kernel must be 'linear', 'rbf' or 'poly'; got {self.kernel!r}.")
+        check_feature_names(self, X, reset=True)
         X = check_array(X, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
+        y, obs = training_phenotype(y, X.shape[0])
+        X, y = X[obs], y[obs]
         self.n_features_in_ = X.shape[1]
         self.x_scaler_ = StandardScaler().fit(X)  # a constant marker keeps scale 1
         self.y_scaler_ = StandardScaler().fit(y[:, None])
@@ -113,6 +117,7 @@ class KernelSVR(RegressorMixin, BaseEstimator):
         from sklearn.utils.validation import check_array, check_is_fitted
 
         check_is_fitted(self, "svr_")
+        check_feature_names(self, X, reset=False)
         X = check_array(X, dtype=np.float64)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but KernelSVR is expecting "

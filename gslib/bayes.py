@@ -42,7 +42,7 @@ import numpy as np
 from numba import njit
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from .checks import CovariateEncoder, check_phenotype, observed_mask, prepare_markers, take_rows
+from .checks import CovariateEncoder, check_feature_names, prepare_markers, take_rows, training_phenotype
 
 
 # ----------------------------------------------------------------------------- compiled sweeps
@@ -148,6 +148,7 @@ class _BayesBase(RegressorMixin, BaseEstimator):
             raise ValueError(f"prob_in must be in (0, 1]; got {self.prob_in}.")
 
     def _prepare_X(self, X, fitting: bool) -> np.ndarray:
+        check_feature_names(self, X, reset=fitting)
         return prepare_markers(X, self.coding, n_features=None if fitting else self.n_features_in_,
                                owner=type(self).__name__)
 
@@ -174,8 +175,7 @@ class _BayesBase(RegressorMixin, BaseEstimator):
         self._check_params()
         Xc = self._prepare_X(X, fitting=True)
         n = Xc.shape[0]
-        y = check_phenotype(y, n)
-        obs = observed_mask(y)
+        y, obs = training_phenotype(y, n)
         if not obs.all():
             Xc, y, covariates = Xc[obs], y[obs], take_rows(covariates, obs)
         n, p = Xc.shape

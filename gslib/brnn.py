@@ -36,7 +36,7 @@ import scipy.linalg as sla
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.preprocessing import StandardScaler
 
-from .checks import check_phenotype, collapsed, observed_mask, prepare_markers
+from .checks import check_feature_names, collapsed, prepare_markers, training_phenotype
 
 __all__ = ["BayesianRegularizedNet"]
 
@@ -210,9 +210,9 @@ class BayesianRegularizedNet(RegressorMixin, BaseEstimator):
     def fit(self, X, y):
         """Train on the individuals with an observed phenotype."""
         self._check_params()
+        check_feature_names(self, X, reset=True)
         X = prepare_markers(X, self.coding)
-        y = check_phenotype(y, X.shape[0])
-        obs = observed_mask(y)
+        y, obs = training_phenotype(y, X.shape[0])
         X, y = X[obs], y[obs]
         n, p = X.shape
         if n < 5:
@@ -301,6 +301,7 @@ class BayesianRegularizedNet(RegressorMixin, BaseEstimator):
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "theta_")
+        check_feature_names(self, X, reset=False)
         X = prepare_markers(X, self.coding, n_features=self.n_features_in_, owner="BayesianRegularizedNet")
         pred = _forward(self.theta_, self.x_scaler_.transform(X), int(self.neurons))[1]
         return self.y_scaler_.inverse_transform(pred[:, None])[:, 0]

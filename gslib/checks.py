@@ -347,6 +347,46 @@ def observed_mask(y: np.ndarray, *, name: str = "y", warn: bool = True) -> np.nd
     return mask
 
 
+def training_phenotype(y, n: int | None = None, *, name: str = "y") -> tuple[np.ndarray, np.ndarray]:
+    """The phenotype an estimator trains on: :func:`check_phenotype`, the mask of observed
+    values (:func:`observed_mask`, warning when some are missing) and a refusal of a trait
+    that does not vary, where every model would return a made-up fit.
+
+    Returns
+    -------
+    (y float64 (n,) with NaN kept, observed bool (n,))
+
+    Examples
+    --------
+    >>> training_phenotype([5.0, 5.0, 5.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: y is constant (5 for all 3 observed individuals): there is no variation to predict. Check the trait column.
+    """
+    y = check_phenotype(y, n, name=name)
+    obs = observed_mask(y, name=name)
+    values = y[obs]
+    if values.size >= 2 and np.ptp(values) <= 1e-12 * np.abs(values).max():
+        raise ValueError(f"{name} is constant ({values[0]:g} for all {values.size} observed individuals): there is no "
+                         "variation to predict. Check the trait column.")
+    return y, obs
+
+
+def check_feature_names(estimator, X, *, reset: bool) -> None:
+    """scikit-learn's feature-name contract, by scikit-learn's own helper: ``fit`` on a
+    DataFrame (``reset=True``) stores ``feature_names_in_`` (and ``n_features_in_``);
+    ``predict`` (``reset=False``) raises when a DataFrame's columns differ from them in name
+    or order, and warns for an array after a DataFrame fit (and the reverse).
+    """
+    from sklearn.utils.validation import validate_data
+
+    ndim = getattr(X, "ndim", None)
+    if ndim is None:
+        ndim = np.asarray(X).ndim if isinstance(X, (list, tuple)) else 2
+    if ndim == 2:  # anything else is refused by the array checks that follow, in scikit-learn's words
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
+
+
 def check_X_y(
     X,
     y,

@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 
-from .checks import CovariateEncoder, check_phenotype, take_rows
+from .checks import CovariateEncoder, check_phenotype, take_rows, training_phenotype
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -101,11 +101,11 @@ class WithCovariates(RegressorMixin, BaseEstimator):
         self.estimator = estimator
 
     def fit(self, X, y, covariates=None):
-        from sklearn.utils.validation import check_array
+        from sklearn.utils.validation import validate_data
 
-        X = check_array(X, dtype=None)
-        y = check_phenotype(y, X.shape[0])
-        self.n_features_in_ = X.shape[1]
+        X = validate_data(self, X, dtype=None)  # stores n_features_in_ and feature_names_in_
+        y, obs = training_phenotype(y, X.shape[0])
+        X, y, covariates = X[obs], y[obs], take_rows(covariates, obs)
         self.encoder_ = CovariateEncoder().fit(covariates, y.size)
         W = self.encoder_.transform(covariates, y.size)
         self.beta_, *_ = np.linalg.lstsq(W, y, rcond=None)
@@ -113,10 +113,10 @@ class WithCovariates(RegressorMixin, BaseEstimator):
         return self
 
     def predict_genetic(self, X):
-        from sklearn.utils.validation import check_is_fitted
+        from sklearn.utils.validation import check_is_fitted, validate_data
 
         check_is_fitted(self, "estimator_")
-        return self.estimator_.predict(X)
+        return self.estimator_.predict(validate_data(self, X, reset=False, dtype=None))
 
     def predict(self, X, covariates=None):
         return self.predict_parts(X, covariates)[0]
@@ -195,6 +195,30 @@ def evaluate_fold(model, X, y, train, test, *, covariates=None, pairwise: bool |
     return metrics, {"pred": pred, "pred_genetic": pg if pg is not None else np.full(pred.shape, np.nan)}
 
 
+MIN_TEST = 3
+"""Fewest phenotyped individuals a test fold needs for its r to mean anything (with two, r is +-1)."""
+
+
+def _check_folds(folds: np.ndarray, y: np.ndarray, tasks: list) -> None:
+    """Refuse folds whose r is undefined: too few phenotyped test individuals, a constant test
+    phenotype, or nothing left to train on."""
+    observed = ~np.isnan(y)
+    bad = []
+    for r, k in tasks:
+        test = (folds[r] == k) & observed
+        where = f"fold {k}" + (f" of repeat {r}" if folds.shape[0] > 1 else "")
+        if test.sum() < MIN_TEST:
+            bad.append(f"{where} has {int(test.sum())} phenotyped individual(s)")
+        elif np.ptp(y[test]) == 0:
+            bad.append(f"{where} has a constant phenotype ({y[test][0]:g})")
+        elif (~test & observed).sum() < MIN_TEST:
+            bad.append(f"{where} leaves {int((~test & observed).sum())} individual(s) to train on")
+    if bad:
+        raise ValueError(f"r is undefined on {len(bad)} of {len(tasks)} folds: " + "; ".join(bad[:3])
+                         + (" ..." if len(bad) > 3 else "") + f". Each test fold needs at least {MIN_TEST} phenotyped "
+                         "individuals with different values: use fewer folds (n_splits) or merge small folds.")
+
+
 def cross_validate(
     model,
     X,
@@ -257,6 +281,7 @@ def cross_validate(
     ids = np.arange(n).astype(str) if ids is None else np.asarray(ids).astype(str)
     observed = ~np.isnan(y)
     tasks = [(r, k) for r in range(folds.shape[0]) for k in np.unique(folds[r])]
+    _check_folds(folds, y, tasks)
     show = progress if progress is not None else (sys.stderr.isatty() and "ipykernel" not in sys.modules)
     bar = None
     if show:
@@ -267,8 +292,6 @@ def cross_validate(
     for r, k in tasks:
         test = np.where((folds[r] == k) & observed)[0]
         train = np.where((folds[r] != k) & observed)[0]
-        if test.size < 2:
-            continue
         row, pred = evaluate_fold(model, X, y, train, test, covariates=covariates, pairwise=pairwise)
         if row["constant"]:
             warnings.warn(f"{name}, fold {k}: constant predictions (collapsed model); r is NaN.",

@@ -17,7 +17,14 @@ import pandas as pd
 from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from .checks import CovariateEncoder, check_phenotype, observed_mask, prepare_markers, take_rows
+from .checks import (
+    CovariateEncoder,
+    check_feature_names,
+    check_phenotype,
+    prepare_markers,
+    take_rows,
+    training_phenotype,
+)
 from .kinship import gaussian_kernel, median_squared_distance, vanraden_unchecked
 
 
@@ -230,6 +237,7 @@ class KernelBLUP(RegressorMixin, BaseEstimator):
             if not fitting and K.shape[1] != self.n_train_:
                 raise ValueError(f"the kernel must have {self.n_train_} columns (training individuals); got {K.shape}.")
             return K
+        check_feature_names(self, X, reset=fitting)
         if self.coding is None and self.kernel == "vanraden":
             raise ValueError("kernel='vanraden' needs a marker coding (coding='012', '01' or '-101').")
         return prepare_markers(X, self.coding, n_features=None if fitting else self.n_features_in_,
@@ -277,8 +285,7 @@ class KernelBLUP(RegressorMixin, BaseEstimator):
         """Estimate variance components by REML and the BLUP of the genetic values."""
         X = self._check_X(X, fitting=True)
         n = X.shape[0]
-        y = check_phenotype(y, n)
-        obs = observed_mask(y)
+        y, obs = training_phenotype(y, n)
         if not obs.all():
             X = X[np.ix_(obs, obs)] if self.kernel == "precomputed" else X[obs]
             y, covariates = y[obs], take_rows(covariates, obs)
@@ -393,9 +400,9 @@ class RRBLUP(RegressorMixin, BaseEstimator):
     def fit(self, X, y, covariates=None):
         if self.solver not in ("auto", "primal", "dual"):
             raise ValueError(f"solver must be 'auto', 'primal' or 'dual'; got {self.solver!r}.")
+        check_feature_names(self, X, reset=True)
         X = prepare_markers(X, self.coding)
-        y = check_phenotype(y, X.shape[0])
-        obs = observed_mask(y)
+        y, obs = training_phenotype(y, X.shape[0])
         if not obs.all():
             X, y, covariates = X[obs], y[obs], take_rows(covariates, obs)
         n, p = X.shape
@@ -429,6 +436,7 @@ class RRBLUP(RegressorMixin, BaseEstimator):
         if not hasattr(self, "coef_"):
             from sklearn.exceptions import NotFittedError
             raise NotFittedError("This RRBLUP is not fitted yet; call fit first.")
+        check_feature_names(self, X, reset=False)
         X = prepare_markers(X, self.coding, n_features=self.n_features_in_, owner="RRBLUP")
         return (X - 2 * self.freqs_) @ self.coef_
 

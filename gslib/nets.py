@@ -22,12 +22,12 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from .checks import (  # noqa: E402
     ENCODINGS,
-    check_phenotype,
+    check_feature_names,
     collapsed,
     encode,
-    observed_mask,
     prepare_markers,
     take_rows,
+    training_phenotype,
     windows,
 )
 
@@ -437,6 +437,7 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"Unknown encoding {self.encoding!r}; choose one of {ENCODINGS}.")
         if self.encoding == "onehot" and self.coding is None:
             raise ValueError("encoding='onehot' needs a genotype coding (coding=None was given).")
+        check_feature_names(self, X, reset=fitting)
         n_features = None if fitting else self.n_features_in_
         if self.encoding == "onehot":
             Z = encode(X, self.coding, "onehot")
@@ -461,8 +462,7 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"epochs must be a positive integer; got {self.epochs!r}.")
         if not 0 <= self.validation_fraction < 0.5:
             raise ValueError(f"validation_fraction must be in [0, 0.5); got {self.validation_fraction}.")
-        y = check_phenotype(y, len(X))
-        obs = observed_mask(y)
+        y, obs = training_phenotype(y, len(X))
         Z = self._inputs(take_rows(X, obs), fitting=True)
         y = y[obs]
         n = Z.shape[0]

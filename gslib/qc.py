@@ -93,8 +93,8 @@ def quality_control(genotypes: Genotypes, *, min_call_rate: float = DEFAULTS["mi
     if nan.any():
         if missing == "raise":
             i, j = np.argwhere(nan)[0]
-            raise ValueError(f"{int(nan.sum())} missing call(s) remain after filtering, e.g. {g.ids[i]!r} at marker "
-                             f"{g.markers[j]!r}; use missing='mean' to impute them or filter harder.")
+            raise ValueError(f"{int(nan.sum())} missing call(s) remain after filtering, e.g. {str(g.ids[i])!r} at marker "
+                             f"{str(g.markers[j])!r}; use missing='mean' to impute them or filter harder.")
         with warnings.catch_warnings():  # the report says it instead
             warnings.simplefilter("ignore", UserWarning)
             X = check_genotypes(g.X, "dosage", missing="mean")
@@ -182,8 +182,8 @@ def align(new: Genotypes, panel: MarkerPanel, *, missing: str = "mean", flip_tol
     share = absent.mean()
     if share > max_missing:
         raise ValueError(f"{int(absent.sum())} of the model's {absent.size} markers ({share:.0%}) are not in the new data "
-                         f"(more than max_missing={max_missing:g}), e.g. {list(panel.markers[absent][:3])}; the new "
-                         f"data's markers are e.g. {list(new.markers[:3])}. Check the marker names (same chip, same "
+                         f"(more than max_missing={max_missing:g}), e.g. {[str(m) for m in panel.markers[absent][:3]]}; the new "
+                         f"data's markers are e.g. {[str(m) for m in new.markers[:3]]}. Check the marker names (same chip, same "
                          "naming?); pass a larger max_missing to fill them with the training mean anyway.")
     if absent.any():
         warnings.warn(f"{int(absent.sum())} of the model's {absent.size} markers ({share:.1%}) are not in the new data; "
@@ -199,7 +199,7 @@ def align(new: Genotypes, panel: MarkerPanel, *, missing: str = "mean", flip_tol
     clash = known & ~same & ~swapped
     if clash.any():
         j = np.flatnonzero(clash)[0]
-        raise ValueError(f"{int(clash.sum())} marker(s) have other alleles than in training, e.g. {panel.markers[j]!r}: "
+        raise ValueError(f"{int(clash.sum())} marker(s) have other alleles than in training, e.g. {str(panel.markers[j])!r}: "
                          f"{nc[j]}/{no[j]} here, {panel.counted[j]}/{panel.other[j]} in training (strand?).")
     X[:, swapped] = 2.0 - X[:, swapped]
     report.add("flipped (counted and other allele swapped)", swapped.sum(), panel.markers[swapped])
@@ -214,7 +214,7 @@ def align(new: Genotypes, panel: MarkerPanel, *, missing: str = "mean", flip_tol
     suspect = unknown & (np.abs(p_new - (1 - panel.freq)) < flip_tolerance) & \
         (np.abs(p_new - panel.freq) > 2 * flip_tolerance) & (log_ratio > np.log(FLIP_ODDS))
     if suspect.any():
-        example = panel.markers[np.flatnonzero(suspect)[0]]
+        example = str(panel.markers[np.flatnonzero(suspect)[0]])
         message = (f"{int(suspect.sum())} of {int(unknown.sum())} markers without allele letters look flipped from "
                    f"their allele frequencies (new frequency near 1 - training frequency), e.g. {example!r}")
         if flips == "raise":

@@ -184,3 +184,56 @@ def test_dosage_coding_accepts_values_in_range_only():
     assert np.array_equal(check_genotypes(X, "dosage"), X)
     with pytest.raises(ValueError, match=r"outside the declared coding 'dosage' \(any value in \[0, 2\]\): e.g. 2.5"):
         check_genotypes(np.array([[0.0, 2.5]]), "dosage")
+
+
+# ----------------------------------------------------------------------------- every estimator's contract
+def _estimators() -> dict:
+    from sklearn.linear_model import Ridge
+
+    from gslib.baselines import KernelSVR
+    from gslib.bayes import BayesRR
+    from gslib.brnn import BayesianRegularizedNet
+    from gslib.evaluation import WithCovariates
+    from gslib.linear import GBLUP, RKHS, RRBLUP
+    from gslib.nets import KerasRegressor
+
+    return {"GBLUP": lambda: GBLUP(), "RKHS": lambda: RKHS(), "RRBLUP": lambda: RRBLUP(),
+            "BayesRR": lambda: BayesRR(n_iter=60, burn_in=10), "BRNN": lambda: BayesianRegularizedNet(neurons=2, max_iter=5),
+            "KernelSVR": lambda: KernelSVR(inner_folds=2), "WithCovariates": lambda: WithCovariates(Ridge()),
+            "KerasRegressor": lambda: KerasRegressor(builder_kwargs={"hidden": (4,)}, epochs=2)}
+
+
+ESTIMATORS = ["GBLUP", "RKHS", "RRBLUP", "BayesRR", "BRNN", "KernelSVR", "WithCovariates", "KerasRegressor"]
+
+
+def _markers(n=40, p=12, seed=0):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.integers(0, 3, size=(n, p)).astype(float), columns=[f"snp{j}" for j in range(p)])
+    y = X.iloc[:, :3].sum(axis=1).to_numpy() + rng.normal(size=n)
+    return X, y
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_estimators_fitted_on_a_frame_refuse_columns_in_another_order(name):
+    X, y = _markers()
+    model = _estimators()[name]().fit(X, y)
+    assert list(model.feature_names_in_) == list(X.columns)
+    same = model.predict(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # an array after a frame: scikit-learn warns
+        assert np.allclose(model.predict(X.to_numpy()), same)
+    # before: other predictions (r -0.11 for GBLUP), silently
+    with pytest.raises(ValueError, match="feature names should match"):
+        model.predict(X[X.columns[::-1]])
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+@pytest.mark.parametrize("value", [5.0, 0.0, 0.1])
+def test_estimators_refuse_a_constant_phenotype(name, value):
+    X, _ = _markers()
+    y = np.full(len(X), value)
+    y[:3] = np.nan  # missing records do not hide it
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with pytest.raises(ValueError, match=rf"y is constant \({value:g} for all 37 observed individuals\)"):
+            _estimators()[name]().fit(X, y)

@@ -161,3 +161,19 @@ def test_tune_is_nested_cv():
     assert (scores["r"] > 0.9).all()  # the huge penalty is never chosen
     fitted = model.fit(X[:120], y[:120])
     assert fitted.best_params_["alpha"] != 1e6 and fitted.cv.n_splits == 5
+
+
+def test_folds_where_r_is_undefined_are_refused():
+    X, y = _linear_data(30)
+    # before: folds of one individual were skipped, leaving an empty DataFrame
+    with pytest.raises(ValueError, match=r"r is undefined on 30 of 30 folds: fold 1 has 1 phenotyped individual.*n_splits"):
+        cross_validate(Ridge(), X, y, np.arange(30) + 1)
+    folds = np.arange(30) % 3 + 1
+    y2 = y.copy()
+    y2[folds == 2] = 1.5
+    with pytest.raises(ValueError, match=r"1 of 3 folds: fold 2 has a constant phenotype \(1.5\)"):
+        cross_validate(Ridge(), X, y2, folds)
+    y3 = y.copy()
+    y3[(folds == 3) & (np.arange(30) > 5)] = np.nan  # fold 3 keeps 2 phenotyped individuals
+    with pytest.raises(ValueError, match="fold 3 of repeat 0 has 2 phenotyped"):
+        cross_validate(Ridge(), X, y3, np.vstack([folds, folds]))

@@ -209,7 +209,7 @@ def test_vcf_imputed_dosages_from_the_ds_field(tmp_path):
     assert read_vcf(tmp_path / "ds.vcf").coding == "012"  # GT by default
     (tmp_path / "gt.vcf").write_text("\n".join(lines[:3] + lines[4:6]).replace("GT:DS", "GT").replace(":0.1", "")
                                      .replace(":1.2", "").replace(":1.9", "") + "\n")
-    with pytest.raises(ValueError, match="has no DS field"):
+    with pytest.raises(ValueError, match=r"gt.vcf, line 5: site 1:100 has no DS in FORMAT"):
         read_vcf(tmp_path / "gt.vcf", dosage="DS")
     with pytest.raises(ValueError, match="dosage must be"):
         read_vcf(tmp_path / "ds.vcf", dosage="GP")
@@ -223,3 +223,114 @@ def test_writers_refuse_imputed_dosages_instead_of_truncating_them(tmp_path):
     for write, name in ((write_vcf, "g.vcf"), (write_plink, "g"), (write_genotype_table, "g.csv")):
         with pytest.raises(ValueError, match="hard calls 0/1/2"):
             write(imputed, tmp_path / name)
+
+
+# ----------------------------------------------------------------------------- bad files (issue: trust on bad input)
+VCF_HEAD = ["##fileformat=VCFv4.2", "##contig=<ID=1>", '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ta\tb\tc"]
+
+
+def _vcf(tmp_path, *data, name="x.vcf", head=VCF_HEAD):
+    (tmp_path / name).write_text("\n".join([*head, *data]) + "\n")
+    return tmp_path / name
+
+
+def test_vcf_call_of_an_allele_the_site_lacks_is_an_error_naming_line_and_sample(tmp_path):
+    path = _vcf(tmp_path, "1\t100\trs1\tA\tG\t.\tPASS\t.\tGT\t0/0\t0/1\t1/1",
+                "1\t200\trs2\tC\tT\t.\tPASS\t.\tGT\t0/0\t2/2\t0/1")
+    # before: 2/2 read as 0 copies
+    with pytest.raises(ValueError, match=r"x.vcf, line 6: site 1:200 \(rs2\) has 1 ALT.*sample 'b'.*allele 2"):
+        read_vcf(path)
+
+
+def test_vcf_site_without_alt_is_monomorphic_not_multiallelic(tmp_path):
+    path = _vcf(tmp_path, "1\t100\trs1\tA\tG\t.\tPASS\t.\tGT\t0/0\t0/1\t1/1",
+                "1\t200\trs2\tC\t.\t.\tPASS\t.\tGT\t0/0\t./.\t0/0")
+    g = read_vcf(path)
+    # before: dropped and reported as "multi-allelic"
+    assert list(g.markers) == ["rs1", "rs2"]
+    assert np.array_equal(g.X[:, 1], [0, np.nan, 0], equal_nan=True)
+    assert g.map.loc["rs2", "counted"] == "" and g.map.loc["rs2", "other"] == "C"
+    assert any("1 site(s) with no ALT allele (monomorphic)" in n for n in g.notes)
+    assert not any("multi-allelic" in n for n in g.notes)
+
+
+@pytest.mark.parametrize("bad, match", [
+    ("1\t200\trs2\tC\tT\t.\tPASS\t.\tGT\t0/0\t0/1", r"x.vcf, line 6: 11 columns where the header has 12"),
+    ("1\tabc\trs2\tC\tT\t.\tPASS\t.\tGT\t0/0\t0/1\t1/1", r"x.vcf, line 6: POS 'abc'"),
+    ("1\t200\trs2\tC\tT\t.\tPASS\t.\tGT\t0/0\t0/1\t1/1\t0/0", r"x.vcf, line 6: 13 columns where the header has 12"),
+    ("1\t200\trs2\tC\tT\t.\tPASS\t.\tGT\t0/0\t0/1\tX/Y", r"x.vcf, line 6: cyvcf2 could not parse"),
+])
+def test_vcf_malformed_lines_are_errors_naming_file_and_line(tmp_path, bad, match):
+    path = _vcf(tmp_path, "1\t100\trs1\tA\tG\t.\tPASS\t.\tGT\t0/0\t0/1\t1/1", bad)
+    with pytest.raises(ValueError, match=match):
+        read_vcf(path)
+
+
+def test_vcf_header_with_fewer_samples_than_columns_is_an_error(tmp_path):
+    head = VCF_HEAD[:3] + ["#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ta\tb"]
+    path = _vcf(tmp_path, "1\t100\trs1\tA\tG\t.\tPASS\t.\tGT\t0/0\t0/1\t1/1", head=head)
+    # before: the third sample's calls were silently lost
+    with pytest.raises(ValueError, match=r"x.vcf, line 5: 12 columns where the header has 11 \(9 fixed \+ 2 samples\)"):
+        read_vcf(path)
+
+
+def test_phenotype_separator_is_detected_and_a_single_column_refused(tmp_path):
+    (tmp_path / "phefile.txt").write_text("id,yield,sex\na,1.5,F\nb,2.5,M\n")
+    # before: a .txt was read with tabs, giving one column per line and an empty table
+    ph = read_phenotypes(tmp_path / "phefile.txt")
+    assert list(ph.columns) == ["yield", "sex"] and ph.loc["b", "yield"] == 2.5
+    (tmp_path / "semi.csv").write_text("id;yield\na;1\nb;2\n")
+    assert read_phenotypes(tmp_path / "semi.csv")["yield"].tolist() == [1, 2]
+    (tmp_path / "one.txt").write_text("id|yield\na|1\n")
+    with pytest.raises(ValueError, match=r"one.txt, line 1: the header line has a single column.*sep="):
+        read_phenotypes(tmp_path / "one.txt")
+    with pytest.raises(ValueError, match=r"one.txt, line 1: parsed into a single column"):
+        read_phenotypes(tmp_path / "one.txt", sep="\t")
+    (tmp_path / "short.csv").write_text("id,yield,sex\na,1.5,F\nb,2.5\n")
+    with pytest.raises(ValueError, match=r"short.csv, line 3: 2 field\(s\) where the header has 3"):
+        read_phenotypes(tmp_path / "short.csv")
+
+
+def test_write_vcf_sorts_sites_and_says_what_it_writes_without_positions(tmp_path):
+    g = _genotypes(missing=False)
+    shuffled = g.subset(columns=[4, 0, 8, 2, 6, 1, 3, 5, 7])
+    back = read_vcf(write_vcf(shuffled, tmp_path / "s.vcf"))
+    _same(g, back)  # sorted by chromosome and position
+    bare = Genotypes(g.X, g.ids, g.markers)  # no map: no positions
+    with pytest.warns(UserWarning, match="9 of 9 markers have no position"):
+        path = write_vcf(bare, tmp_path / "bare.vcf")
+    text = path.read_text()
+    assert "##gslib_positions=rank" in text
+    assert [int(line.split("\t")[1]) for line in text.splitlines() if not line.startswith("#")] == list(range(1, 10))
+    assert np.array_equal(read_vcf(path).X, g.X)  # before: POS=0 for every site, which VCF readers refuse
+    bad = g.map.copy()
+    bad.loc["snp3", "pos"] = 0
+    with pytest.raises(ValueError, match="position 0 of marker 'snp3'"):
+        write_vcf(Genotypes(g.X, g.ids, g.markers, bad), tmp_path / "zero.vcf")
+
+
+def test_plink_line_count_disagreements_name_the_file(tmp_path):
+    g = _genotypes(missing=False)
+    write_plink(g, tmp_path / "geno")
+    bim = (tmp_path / "geno.bim").read_text().splitlines()
+    (tmp_path / "geno.bim").write_text("\n".join(bim[:-1]) + "\n")
+    # before: reported as an ill-formed .bed
+    with pytest.raises(ValueError, match=r"geno.bim: geno.bim has 8 marker line\(s\), but geno.bed holds 9 markers"):
+        read_plink(tmp_path / "geno")
+    write_plink(g, tmp_path / "geno")
+    fam = (tmp_path / "geno.fam").read_text().splitlines()
+    (tmp_path / "geno.fam").write_text("\n".join(fam[:-4]) + "\n")  # 12 -> 8 individuals: 2 bytes per marker, not 3
+    with pytest.raises(ValueError, match=r"geno.fam: geno.fam has 8 individual line\(s\), but geno.bed holds 9 to 12"):
+        read_plink(tmp_path / "geno")
+    write_plink(g, tmp_path / "geno")
+    (tmp_path / "geno.bim").write_text((tmp_path / "geno.bim").read_text().replace("\t5\t", "\tfive\t", 1))
+    with pytest.raises(ValueError, match=r"geno.bim, line 1: position 'five'"):
+        read_plink(tmp_path / "geno")
+
+
+def test_genotypes_repr_is_a_short_summary():
+    g = _genotypes(n=300, p=900)
+    text = repr(g)
+    # before: every marker and the whole map
+    assert len(text) < 400 and "300 individuals x 900 markers" in text and "snp899" not in text
