@@ -42,7 +42,14 @@ import numpy as np
 from numba import njit
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from .checks import CovariateEncoder, check_feature_names, prepare_markers, take_rows, training_phenotype
+from .checks import (
+    CovariateEncoder,
+    CovariatesNotRouted,
+    check_feature_names,
+    prepare_markers,
+    take_rows,
+    training_phenotype,
+)
 
 
 # ----------------------------------------------------------------------------- compiled sweeps
@@ -109,7 +116,7 @@ def _inv_chi2(rng, df: float, scale, size=None):
 
 
 # ----------------------------------------------------------------------------- estimator
-class _BayesBase(RegressorMixin, BaseEstimator):
+class _BayesBase(CovariatesNotRouted, RegressorMixin, BaseEstimator):
     """Shared machinery of the samplers; see the subclasses."""
 
     _method = "base"

@@ -28,6 +28,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from sklearn.utils import metadata_routing
 
 CODINGS: dict[str, tuple[float, ...]] = {
     "012": (0.0, 1.0, 2.0),
@@ -456,6 +457,19 @@ def match_ids(left: Sequence, right: Sequence, *, names: tuple[str, str] = ("gen
         raise ValueError(message + ".")
     pos = {v: i for i, v in enumerate(b)}
     return np.array([pos[v] for v in a], dtype=np.int64)
+
+
+class CovariatesNotRouted:
+    """Mixin for estimators whose ``fit`` and ``predict`` take ``covariates=``.
+
+    gslib hands covariates to the estimator directly (:func:`gslib.evaluation.cross_validate`
+    slices them per fold), not through scikit-learn's metadata routing, so the parameter is
+    declared unused for routing: scikit-learn then generates no ``set_fit_request`` /
+    ``set_predict_request`` methods, whose text filled ``help()`` of every model.
+    """
+
+    __metadata_request__fit = {"covariates": metadata_routing.UNUSED}
+    __metadata_request__predict = {"covariates": metadata_routing.UNUSED}
 
 
 class CovariateEncoder:

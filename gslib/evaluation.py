@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 
-from .checks import CovariateEncoder, check_phenotype, take_rows, training_phenotype
+from .checks import CovariateEncoder, CovariatesNotRouted, check_phenotype, take_rows, training_phenotype
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -88,7 +88,7 @@ def kfold_ids(n: int, n_splits: int = 10, *, n_repeats: int = 1, random_state: i
 
 
 # ----------------------------------------------------------------------------- covariates
-class WithCovariates(RegressorMixin, BaseEstimator):
+class WithCovariates(CovariatesNotRouted, RegressorMixin, BaseEstimator):
     """Give any regressor fixed covariates: OLS on the covariates, the model on the residuals.
 
     ``fit(X, y, covariates)`` regresses ``y`` on the covariate design (training fold only),

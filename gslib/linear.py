@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from .checks import (
     CovariateEncoder,
+    CovariatesNotRouted,
     check_feature_names,
     check_phenotype,
     prepare_markers,
@@ -180,16 +181,7 @@ def reml_ai(
 KERNELS = ("vanraden", "linear", "gaussian", "precomputed")
 
 
-class KernelBLUP(RegressorMixin, BaseEstimator):
-    """BLUP of genetic values under a kernel, variance components by REML (chapter 2).
-
-    ``y = W b + g + e``, ``g ~ N(0, s2_g K)``: GBLUP with VanRaden's G, RKHS regression with
-    a Gaussian kernel, pedigree BLUP with ``kernel="precomputed"`` and the relationship matrix
-    passed as ``X``. Fixed covariates (``covariates=`` in fit and predict) enter ``W``;
-    covariate columns named in ``random`` become extra random effects (e.g. cage), fitted by
-    AI-REML. Individuals with a missing phenotype are left out of fitting and can be predicted.
-
-    Parameters
+_KERNEL_BLUP_DOCS = """Parameters
     ----------
     kernel : {"vanraden", "linear", "gaussian", "precomputed"}
         ``"vanraden"`` needs allele dosages (``coding``); ``"linear"`` is ``X_c X_c' / p``
@@ -199,7 +191,7 @@ class KernelBLUP(RegressorMixin, BaseEstimator):
     scales : tuple of float
         Bandwidth multipliers of the Gaussian kernel; several give their average (kernel
         averaging).
-    coding : {"012", "01", "-101"} or None
+    coding : {"012", "01", "-101", "dosage"} or None
         Declared marker coding, checked on input and converted to dosages for ``vanraden``;
         None accepts any real numbers (not with ``vanraden``).
     random : tuple of str
@@ -210,7 +202,26 @@ class KernelBLUP(RegressorMixin, BaseEstimator):
     sigma2_g_, sigma2_e_, heritability_ : variance components and s2_g / (s2_g + s2_e)
     random_variances_ : dict, variance of each ``random`` effect
     beta_ : fixed effects (intercept first), alpha_ : kernel weights, n_train_ : int
-    """
+    n_features_in_ : int; feature_names_in_ : marker names, when fitted on a DataFrame
+        (predicting on columns with other names or in another order is then an error)
+
+    Methods
+    -------
+    fit(X, y, covariates=None); predict(X, covariates=None); predict_genetic(X) (the kernel
+    part alone); predict_parts(X, covariates=None) (both at once)
+"""
+
+
+class KernelBLUP(CovariatesNotRouted, RegressorMixin, BaseEstimator):
+    """BLUP of genetic values under a kernel, variance components by REML (chapter 2).
+
+    ``y = W b + g + e``, ``g ~ N(0, s2_g K)``: GBLUP with VanRaden's G, RKHS regression with
+    a Gaussian kernel, pedigree BLUP with ``kernel="precomputed"`` and the relationship matrix
+    passed as ``X``. Fixed covariates (``covariates=`` in fit and predict) enter ``W``;
+    covariate columns named in ``random`` become extra random effects (e.g. cage), fitted by
+    AI-REML. Individuals with a missing phenotype are left out of fitting and can be predicted.
+
+    {parameters}    """
 
     def __init__(self, kernel: str = "vanraden", scales: tuple = (1.0,), coding: str | None = "012",
                  random: tuple = ()):
@@ -356,7 +367,17 @@ class KernelBLUP(RegressorMixin, BaseEstimator):
 
 
 class GBLUP(KernelBLUP):
-    """Genomic BLUP: :class:`KernelBLUP` with VanRaden's G (chapter 2)."""
+    """Genomic BLUP: :class:`KernelBLUP` with VanRaden's G (chapter 2).
+
+    {parameters}
+    Examples
+    --------
+    >>> from gslib.simulate import simulate_dataset
+    >>> sim = simulate_dataset(300, 500, n_qtl=20, H2=0.5, seed=1)
+    >>> model = GBLUP().fit(sim.X[:250], sim.y[:250])
+    >>> round(float(model.heritability_), 2) > 0
+    True
+    """
 
     def __init__(self, kernel: str = "vanraden", scales: tuple = (1.0,), coding: str | None = "012",
                  random: tuple = ()):
@@ -369,14 +390,15 @@ class RKHS(KernelBLUP):
     The bandwidth is fixed a priori, ``scale x`` the median squared distance between training
     individuals; several ``scales`` average their kernels. Choose scales by inner CV
     (``sklearn.model_selection.GridSearchCV``), never on test folds.
-    """
+
+    {parameters}"""
 
     def __init__(self, kernel: str = "gaussian", scales: tuple = (1.0,), coding: str | None = "012",
                  random: tuple = ()):
         super().__init__(kernel=kernel, scales=scales, coding=coding, random=random)
 
 
-class RRBLUP(RegressorMixin, BaseEstimator):
+class RRBLUP(CovariatesNotRouted, RegressorMixin, BaseEstimator):
     """Ridge-regression BLUP of marker effects (chapter 2).
 
     ``y = W b + Z u + e`` with ``Z`` the dosages centred by twice the training allele
@@ -447,6 +469,10 @@ class RRBLUP(RegressorMixin, BaseEstimator):
         """``(predict(X, covariates), predict_genetic(X))``."""
         g = self.predict_genetic(X)
         return self.encoder_.transform(covariates, g.shape[0]) @ self.beta_ + g, g
+
+
+for _cls in (KernelBLUP, GBLUP, RKHS):
+    _cls.__doc__ = _cls.__doc__.replace("{parameters}", _KERNEL_BLUP_DOCS)
 
 
 def marker_effects_from_gblup(model: KernelBLUP) -> np.ndarray:

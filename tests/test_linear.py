@@ -158,3 +158,15 @@ def test_scikit_learn_check_estimator(estimator):
         results = check_estimator(estimator, on_fail=None)
     failed = [r["check_name"] for r in results if r["status"] == "failed"]
     assert not failed
+
+
+def test_help_shows_the_parameters_not_routing_boilerplate():
+    import pydoc
+
+    for cls in (GBLUP, RKHS, KernelBLUP):
+        text = pydoc.render_doc(cls, renderer=pydoc.plaintext)
+        head = text[:text.index("Method resolution order")]
+        # before: GBLUP's help had no parameters and two screens of set_fit_request / set_predict_request
+        assert "Parameters" in head and "coding :" in head and "random :" in head
+        assert "set_fit_request" not in text and "set_predict_request" not in text
+        assert "{parameters}" not in text
