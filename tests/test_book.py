@@ -64,3 +64,16 @@ def test_every_notebook_declares_its_kernel():
     for path in sorted(Path(__file__).resolve().parents[1].glob("notebooks/*.ipynb")):
         meta = json.loads(path.read_text())["metadata"]
         assert meta.get("kernelspec", {}).get("language") == "python", path.name
+
+
+def test_your_data_page_states_the_library_defaults():
+    """The numbers the chapter "Your own data" states about new individuals are gslib's defaults."""
+    import inspect
+
+    from gslib import qc
+
+    text = (ROOT / "book" / "your-data.md").read_text()
+    defaults = inspect.signature(qc.align).parameters
+    assert defaults["max_missing"].default == 0.1 and "more than a tenth" in text and "`max_missing=0.1`" in text
+    assert qc.FLIP_ODDS == 1000 and "odds of at least 1000 to 1" in text
+    assert defaults["flips"].default == "raise" and '`flips="flip"`' in text and '`flips="accept"`' in text
