@@ -411,7 +411,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gslib benchmark", description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=None, help="model names (default: all)")
     parser.add_argument("--data", nargs="+", default=None, help="data set names (default: all)")
-    parser.add_argument("--out", type=Path, default=Path("data/results/baselines.csv"))
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"results CSV (default: {RESULTS}/baselines.csv, shipped with gslib; chapter 3 uses "
+                             "nets.csv, chapter 4 cnn.csv, chapters 5-6 rnn.csv)")
     parser.add_argument("--cache", type=Path, default=Path("_build/benchmark-cache"))
     parser.add_argument("--list", action="store_true", help="list models and data sets")
     parser.add_argument("--folds", nargs="+", type=int, default=None,
@@ -422,16 +424,46 @@ def main(argv: list[str] | None = None) -> int:
         print("models:", ", ".join(MODELS))
         print("data:  ", ", ".join(DATA))
         return 0
-    run(args.models or list(MODELS), args.data or list(DATA), args.out, args.cache,
+    run(args.models or list(MODELS), args.data or list(DATA), args.out or RESULTS / "baselines.csv", args.cache,
         progress=not args.no_progress, folds=args.folds)
     return 0
 
 
-def load_results(path: str | Path = "data/results/baselines.csv") -> tuple[pd.DataFrame, dict]:
-    """A results file and its provenance (the last run that wrote it)."""
-    path = Path(path)
+RESULTS = Path(__file__).resolve().parent / "results"
+"""Where the benchmark command writes by default: the results files that ship inside gslib, so a
+notebook opened alone (Colab) reads them with :func:`load_results`."""
+
+SHIPPED = ("baselines", "nets", "cnn", "rnn")
+"""Results files shipped with gslib (chapters 2, 3, 4, 5-6)."""
+
+
+def load_results(name: str | Path = "baselines") -> tuple[pd.DataFrame, dict]:
+    """A results file and its provenance (the last run that wrote it).
+
+    ``name`` is one of the files shipped with gslib (:data:`SHIPPED`: ``"baselines"``,
+    ``"nets"``, ``"cnn"``, ``"rnn"``), read from the installed package, or the path of a CSV
+    written by ``python -m gslib benchmark --out``.
+
+    Examples
+    --------
+    >>> results, provenance = load_results("baselines")
+    >>> {"data", "model", "fold", "r"} <= set(results.columns)
+    True
+    """
+    import io as _io
+    from importlib.resources import files
+
+    if isinstance(name, str) and name in SHIPPED:
+        folder = files("gslib") / "results"
+        csv, prov = folder / f"{name}.csv", folder / f"{name}.json"
+        if not csv.is_file():
+            raise FileNotFoundError(f"the results file {name!r} is not in this gslib installation ({folder}); "
+                                    "reinstall gslib, or run `python -m gslib benchmark`.")
+        return pd.read_csv(_io.StringIO(csv.read_text())), json.loads(prov.read_text())["runs"][-1]
+    path = Path(name)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist: run `python -m gslib benchmark` first.")
+        raise FileNotFoundError(f"{path} does not exist: name a shipped results file ({', '.join(SHIPPED)}) or run "
+                                "`python -m gslib benchmark --out FILE` first.")
     prov = json.loads(path.with_suffix(".json").read_text())
     return pd.read_csv(path), prov["runs"][-1]
 

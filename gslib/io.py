@@ -305,13 +305,22 @@ def _check_plink(prefix: Path) -> None:
 
 
 def write_plink(genotypes: Genotypes, path) -> Path:
-    """Write PLINK 1 binary files (bed-reader's ``to_bed``); returns the ``.bed`` path."""
+    """Write PLINK 1 binary files (bed-reader's ``to_bed``); returns the ``.bed`` path.
+
+    The .bim's base-pair column holds the map's positions when they are base pairs; otherwise
+    (missing, or fractional such as centimorgans) each marker's rank within its chromosome, with
+    a warning, and the map's positions go to the .bim's genetic-position column (column 3)."""
     to_bed = _optional("bed_reader", "bed-reader", "writing PLINK files").to_bed
     g = genotypes
     bed = _plink_prefix(path).with_suffix(".bed")
     mp = _full_map(g)
+    bp, note = _base_pairs(g, mp["chr"].astype(str).to_numpy(), bed.name)
+    cm = np.zeros(bp.size)
+    if note and g.map is not None and "pos" in g.map:  # not base pairs: kept as the .bim's genetic position
+        cm = pd.to_numeric(g.map["pos"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     props = {"iid": list(g.ids), "fid": list(g.ids), "sid": list(g.markers),
-             "chromosome": list(mp["chr"].astype(str)), "bp_position": list(mp["pos"].fillna(0).astype(int)),
+             "chromosome": list(mp["chr"].astype(str)), "bp_position": list(bp),
+             "cm_position": list(cm),
              "allele_1": list(mp["counted"].astype(str).replace("", "0")),
              "allele_2": list(mp["other"].astype(str).replace("", "0"))}
     _hard_calls(g, "a PLINK .bed file")
@@ -469,36 +478,46 @@ def _chromosome_key(name: str) -> tuple:
     return (0, int(stripped), "") if stripped.isdigit() else (1, 0, stripped)
 
 
+def _base_pairs(g: Genotypes, chrom: np.ndarray, name: str) -> tuple[np.ndarray, str]:
+    """Base-pair positions for a file that needs them (VCF POS, PLINK .bim column 4): the map's
+    positions when they are whole numbers >= 1, else each marker's rank within its chromosome in
+    the order of the map's positions (column order where they are missing), with a warning; the
+    note (empty when the map's positions were used) says which."""
+    raw = g.map["pos"] if g.map is not None and "pos" in g.map else pd.Series(np.nan, index=g.markers)
+    raw = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    missing = np.isnan(raw)
+    if not missing.any() and bool(((raw >= 1) & (raw == np.round(raw))).all()):
+        return raw.astype(np.int64), ""
+    codes = pd.factorize(chrom)[0]
+    order = np.lexsort((np.arange(raw.size), np.where(missing, np.inf, raw), codes))
+    pos = np.empty(raw.size, dtype=np.int64)
+    pos[order] = pd.Series(codes[order]).groupby(codes[order]).cumcount().to_numpy() + 1
+    why = (f"{int(missing.sum())} of {raw.size} markers have no position" if missing.any()
+           else "the map's positions are not base pairs (fractional or < 1: a genetic map?)")
+    note = f"{why}; the position written is each marker's rank within its chromosome"
+    warnings.warn(f"{name}: {note}.", UserWarning, stacklevel=3)
+    return pos, note
+
+
 def write_vcf(genotypes: Genotypes, path) -> Path:
     """Write a VCF 4.2 file (gzip-compressed if ``path`` ends in ``.gz``) with unphased ``GT``:
     REF = the map's ``other`` allele, ALT = ``counted`` (``.`` when unknown), missing calls ``./.``.
 
     A VCF is sorted: sites are written grouped by chromosome (numbered chromosomes in numeric
-    order, then the others by name: 1, 2, 10, X) and by position within each, so reading the file back gives the markers
-    in that order. Without positions (a table read without a map, or NaN positions), POS is the
-    marker's rank within its chromosome (1, 2, ...) in column order: a ``##gslib_positions``
-    header line and a warning say so.
+    order, then the others by name: 1, 2, 10, X) and by position within each, so reading the file
+    back gives the markers in that order. VCF positions are base pairs (whole numbers >= 1).
+    When the map's positions are not (missing, or fractional such as centimorgans of a genetic
+    map), POS is each marker's rank within its chromosome (1, 2, ...), in the order of the map's
+    positions (column order where positions are missing): a ``##gslib_positions`` header line
+    and a warning say so.
     """
     g = genotypes
     p = Path(path)
     mp = _full_map(g)
-    raw_pos = g.map["pos"] if g.map is not None and "pos" in g.map else pd.Series(np.nan, index=g.markers)
     chrom = mp["chr"].astype(str).to_numpy()
-    rank = pd.Series(chrom).groupby(chrom, sort=False).cumcount().to_numpy() + 1
-    no_pos = bool(pd.isna(raw_pos).any())
-    if no_pos:
-        pos = rank
-        warnings.warn(f"write_vcf({p.name}): {int(pd.isna(raw_pos).sum())} of {len(g.markers)} markers have no position; "
-                      "POS is each marker's rank within its chromosome.", UserWarning, stacklevel=2)
-    else:
-        pos = np.asarray(raw_pos, dtype=float)
-        if (pos < 1).any() or (pos != np.round(pos)).any():
-            j = int(np.flatnonzero((pos < 1) | (pos != np.round(pos)))[0])
-            raise ValueError(f"write_vcf: position {pos[j]:g} of marker {str(g.markers[j])!r} is not a whole number >= 1 "
-                             "(VCF positions are 1-based).")
-        pos = pos.astype(np.int64)
     names = sorted(pd.unique(chrom), key=_chromosome_key)
-    order = np.lexsort((pos, pd.Index(names).get_indexer(chrom)))
+    pos, note = _base_pairs(g, chrom, p.name)
+    order = np.lexsort((np.arange(pos.size), pos, pd.Index(names).get_indexer(chrom)))
     gt = np.array(["0/0", "0/1", "1/1", "./."])
     codes = _hard_calls(g, "a VCF GT field")
     alt = np.where(mp["counted"].astype(str).to_numpy() == "", ".", mp["counted"].astype(str).to_numpy())
@@ -506,9 +525,8 @@ def write_vcf(genotypes: Genotypes, path) -> Path:
     ref = np.where(ref == "", "N", ref)
     with _open_text(p, "wt") as f:
         f.write("##fileformat=VCFv4.2\n##source=gslib.io.write_vcf\n")
-        if no_pos:
-            f.write("##gslib_positions=rank: the genotypes had no map positions; POS is the marker's rank within "
-                    "its chromosome\n")
+        if note:
+            f.write(f"##gslib_positions=rank: {note}\n")
         for c in names:
             f.write(f"##contig=<ID={c}>\n")
         f.write('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n')

@@ -218,7 +218,11 @@ class SavedModel:
                     if unknown:
                         raise ValueError(f"covariate {col!r}: level(s) {unknown[:3]} were not in the training data "
                                          f"(levels {levels}); fix them or pass unknown_levels='ignore'.")
-        X, report = align(genotypes, self.panel, missing=missing, max_missing=max_missing, flips=flips)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            X, report = align(genotypes, self.panel, missing=missing, max_missing=max_missing, flips=flips)
+        for w in caught:  # said again at the caller's line, not inside gslib
+            warnings.warn(w.message, w.category, stacklevel=2)
         if self.coding != "dosage" and not np.isin(X, (0.0, 1.0, 2.0)).all():
             raise ValueError(self._hard_call_message())
         if self.coding not in ("012", "dosage"):

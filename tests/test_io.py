@@ -304,10 +304,13 @@ def test_write_vcf_sorts_sites_and_says_what_it_writes_without_positions(tmp_pat
     assert "##gslib_positions=rank" in text
     assert [int(line.split("\t")[1]) for line in text.splitlines() if not line.startswith("#")] == list(range(1, 10))
     assert np.array_equal(read_vcf(path).X, g.X)  # before: POS=0 for every site, which VCF readers refuse
-    bad = g.map.copy()
-    bad.loc["snp3", "pos"] = 0
-    with pytest.raises(ValueError, match="position 0 of marker 'snp3'"):
-        write_vcf(Genotypes(g.X, g.ids, g.markers, bad), tmp_path / "zero.vcf")
+    cm = g.map.copy()  # a genetic map: centimorgans, not base pairs
+    cm["pos"] = [0.0, 1.5, 0.7, 0.0, 12.25, 3.0, 2.0, 2.5, 1.0]
+    with pytest.warns(UserWarning, match="not base pairs"):
+        path = write_vcf(Genotypes(g.X, g.ids, g.markers, cm), tmp_path / "cm.vcf")
+    rows = [line.split("\t")[:3] for line in path.read_text().splitlines() if not line.startswith("#")]
+    assert rows[:3] == [["1", "1", "snp0"], ["1", "2", "snp2"], ["1", "3", "snp1"]]  # map order, then ranks
+    assert read_vcf(path).markers[:3].tolist() == ["snp0", "snp2", "snp1"]
 
 
 def test_plink_line_count_disagreements_name_the_file(tmp_path):
