@@ -51,14 +51,15 @@ def repository_url() -> str:
 
 
 def extras_of(nb) -> list[str]:
-    """The gslib extras a notebook's code needs."""
+    """The gslib extras a notebook needs: those its metadata declares (``gsbook.extras``, e.g. a
+    notebook that runs a Keras model through the benchmark) and those its code shows."""
     code = "\n".join(c.source for c in nb.cells[1:] if c.cell_type == "code")
-    extras = []
+    extras = list(nb.metadata.get("gsbook", {}).get("extras", []))
     if "keras" in code or "gslib.nets" in code or "from gslib import nets" in code:
         extras.append("nets")
     if "read_plink" in code or "read_vcf" in code or "write_plink" in code or "write_vcf" in code:
         extras.append("files")
-    return extras
+    return [e for e in EXTRA_MODULES if e in extras]
 
 
 def first_cell(nb) -> str:

@@ -99,3 +99,15 @@ def test_settings_key_ignores_memory_addresses():
     assert benchmark._settings_key(a) == benchmark._settings_key(KerasRegressor(builder=build_cnn))
     assert benchmark._settings_key(a) != benchmark._settings_key(KerasRegressor(builder=build_cnn_copy))
     assert benchmark._settings_key(a) != benchmark._settings_key(KerasRegressor(builder=build_cnn, n_init=2))
+
+
+def test_results_files_ship_inside_gslib_and_load_by_name(tmp_path):
+    from gslib import benchmark
+
+    for name in benchmark.SHIPPED:
+        results, provenance = benchmark.load_results(name)
+        assert {"data", "model", "fold", "r"} <= set(results.columns) and len(results) > 0
+        assert "command" in provenance and "date" in provenance
+    assert (benchmark.RESULTS / "baselines.csv").is_file()  # where the command writes by default
+    with pytest.raises(FileNotFoundError, match="name a shipped results file"):
+        benchmark.load_results(tmp_path / "none.csv")

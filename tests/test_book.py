@@ -43,11 +43,21 @@ def test_notebook_shape(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_colab_install_cell_uses_the_one_repository_url(path):
+def test_first_cell_is_the_one_template_with_the_repository_url(path):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import first_cell
+
     url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
-    first = nbformat.read(path, as_version=4).cells[0]
+    nb = nbformat.read(path, as_version=4)
+    first = nb.cells[0]
     assert "remove-cell" in first.metadata.get("tags", [])
-    assert f"git+{url}" in first.source and 'find_spec("gslib")' in first.source
+    assert first.source == first_cell.first_cell(nb), "run: python scripts/first_cell.py"
+    assert f"git+{url}" in first.source and "GSLIB_PIP_SPEC" in first.source
+    code = "\n".join(c.source for c in nb.cells[1:] if c.cell_type == "code")
+    if "run_task" in code and any(m in code for m in ('"MLP', '"CNN', '"RNN', '"LSTM', '"GRU')):
+        assert "nets" in first_cell.extras_of(nb), "a notebook that trains Keras models needs gslib[nets]"
 
 
 def test_every_page_is_in_the_toc():
@@ -77,3 +87,21 @@ def test_your_data_page_states_the_library_defaults():
     assert defaults["max_missing"].default == 0.1 and "more than a tenth" in text and "`max_missing=0.1`" in text
     assert qc.FLIP_ODDS == 1000 and "odds of at least 1000 to 1" in text
     assert defaults["flips"].default == "raise" and '`flips="flip"`' in text and '`flips="accept"`' in text
+
+
+def test_notebook_links_go_to_the_rendered_book():
+    """A notebook opened alone (Colab) has no ../book folder: its links name the rendered site
+    (``html.baseurl`` of _config.yml), and each names a page the book builds."""
+    import re
+
+    site = yaml.safe_load((ROOT / "_config.yml").read_text())["html"]["baseurl"]
+    pages = {f"book/{p.stem}.html" for p in (ROOT / "book").glob("*.md")}
+    pages |= {f"notebooks/{p.stem}.html" for p in NOTEBOOKS}
+    for path in NOTEBOOKS:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "markdown":
+                continue
+            for target in re.findall(r"\]\(([^)\s]+)\)", cell.source):
+                assert target.startswith(("http://", "https://", "#")), f"{path.name}: relative link {target}"
+                if target.startswith(site):
+                    assert target[len(site):].split("#")[0] in pages, f"{path.name}: {target} is no page of the book"
