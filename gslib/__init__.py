@@ -18,6 +18,8 @@ Modules (one topic each; see the book's chapter next to each):
 - :mod:`gslib.plots`: figures shared by chapters
 - :mod:`gslib.io`: your own genotype (PLINK, VCF, CSV) and phenotype files, joined by id
 - :mod:`gslib.qc`: quality control and matching new individuals to a model's markers
+- :mod:`gslib.persist`: saved models (one zip file, no pickle)
+- :mod:`gslib.check`: ``python -m gslib check``, is this machine ready for the book? (workshop kit)
 
 ``import gslib`` is cheap: submodules load when first used (``gslib.datasets``) or imported.
 """
@@ -28,8 +30,8 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("checks", "datasets", "simulate", "popgen", "kinship", "linear", "baselines",
-               "evaluation", "benchmark", "plots", "published", "bayes", "nets", "brnn", "scratch", "io", "qc")
+_SUBMODULES = ("check", "checks", "datasets", "simulate", "popgen", "kinship", "linear", "baselines",
+               "evaluation", "benchmark", "plots", "published", "bayes", "nets", "brnn", "scratch", "io", "qc", "persist")
 
 
 def __getattr__(name: str):

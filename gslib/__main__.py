@@ -1,12 +1,20 @@
-"""Command line: ``python -m gslib benchmark [options]`` (see :mod:`gslib.benchmark`)."""
+"""Command line: ``python -m gslib benchmark [options]`` (:mod:`gslib.benchmark`) and
+``python -m gslib check`` (:mod:`gslib.check`, is this machine ready for the book?)."""
 
 import sys
 
+COMMANDS = ("benchmark", "check")
+
 
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in ("benchmark",):
-        print("usage: python -m gslib benchmark [--models ...] [--data ...] [--out FILE] [--list]")
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print("usage: python -m gslib benchmark [--models ...] [--data ...] [--out FILE] [--list]\n"
+              "       python -m gslib check [--skip-data]")
         return 2
+    if sys.argv[1] == "check":
+        from .check import main as check
+
+        return check(sys.argv[2:])
     from .benchmark import main as benchmark
 
     return benchmark(sys.argv[2:])

@@ -30,11 +30,20 @@ def _standardised_target(model):
     return TransformedTargetRegressor(regressor=model, transformer=StandardScaler())
 
 
+def _n_alphas(n: int) -> dict:
+    """``n`` penalties on the grid LassoCV / ElasticNetCV build from the data, in the argument
+    the installed scikit-learn takes (``alphas=n`` from 1.7; ``n_alphas=n`` before, as on Colab)."""
+    from sklearn import __version__
+
+    major, minor = (int(v) for v in __version__.split(".")[:2])
+    return {"alphas": n} if (major, minor) >= (1, 7) else {"n_alphas": n}
+
+
 def lasso() -> TransformedTargetRegressor:
     """LASSO, penalty chosen by 5-fold inner CV over 30 values down to 1% of the largest (``LassoCV``)."""
     return _standardised_target(Pipeline([
         ("scale", StandardScaler()),
-        ("lasso", LassoCV(alphas=30, eps=1e-2, cv=INNER_CV, max_iter=5000, tol=1e-3, random_state=0)),
+        ("lasso", LassoCV(**_n_alphas(30), eps=1e-2, cv=INNER_CV, max_iter=5000, tol=1e-3, random_state=0)),
     ]))
 
 
@@ -42,7 +51,7 @@ def elastic_net(l1_ratio: tuple = (0.5, 0.9), n_alphas: int = 15) -> Transformed
     """Elastic net, penalty (``n_alphas`` values) and L1 share (``l1_ratio``) by 5-fold inner CV."""
     return _standardised_target(Pipeline([
         ("scale", StandardScaler()),
-        ("enet", ElasticNetCV(l1_ratio=list(l1_ratio), alphas=n_alphas, eps=1e-2, cv=INNER_CV,
+        ("enet", ElasticNetCV(l1_ratio=list(l1_ratio), **_n_alphas(n_alphas), eps=1e-2, cv=INNER_CV,
                               max_iter=5000, tol=1e-3, random_state=0)),
     ]))
 

@@ -296,7 +296,7 @@ def check_phenotype(y, n: int | None = None, *, name: str = "y") -> np.ndarray:
         bad = y[pd.to_numeric(y, errors="coerce").isna() & y.notna()]
         if len(bad):
             raise ValueError(
-                f"{name} is not numeric: value {bad.iloc[0]!r} at index {bad.index[0]!r}."
+                f"{name} is not numeric: value {bad.tolist()[0]!r} at index {bad.index.tolist()[0]!r}."
             )
         y = pd.to_numeric(y)
     arr = np.asarray(y)
@@ -495,7 +495,7 @@ class CovariateEncoder:
             if s.isna().any():
                 raise ValueError(
                     f"covariate {col!r} has {int(s.isna().sum())} missing value(s), e.g. at "
-                    f"index {s.index[s.isna()][0]!r}; fill or drop them first."
+                    f"index {s.index[s.isna()].tolist()[0]!r}; fill or drop them first."
                 )
             if self._is_factor(s):
                 levels = sorted(pd.unique(s.astype(str)))

@@ -327,7 +327,11 @@ def load_model(path, *, trusted=()) -> SavedModel:
         if name not in members:
             raise ValueError(f"{p}: member {name!r} is missing.")
     blob = members["estimator.skops"]
-    untrusted = sio.get_untrusted_types(data=blob)
+    try:
+        untrusted = sio.get_untrusted_types(data=blob)
+    except Exception as err:  # a node this skops does not know: refused, nothing built
+        raise ValueError(f"{p}: skops cannot read its estimator.skops ({type(err).__name__}: {err}); it may come "
+                         "from a newer skops, or be damaged or tampered with. Nothing was loaded.") from None
     refused = [t for t in untrusted if t not in ALLOWED_TYPES and t not in trusted]
     if refused:
         raise ValueError(f"{p} contains types gslib does not load without being told: {refused}. Pass "

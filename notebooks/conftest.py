@@ -6,6 +6,10 @@ book with ``execute_notebooks: cache``. When ``GSBOOK_NB_CACHE`` names a jupyter
 with the outputs nbval collected, so the book build finds it cached and does not execute it a
 second time. A notebook with a failing cell is not cached (the book build would run it again
 and fail in the same way).
+
+When ``GSBOOK_NB_TIMES`` names a JSON file, each notebook's run time (the sum of its cells'
+times, seconds) is written there with the machine's CPU count: the workshop kit's schedule and
+``python -m gslib check`` read the times the test command measured.
 """
 
 from __future__ import annotations
@@ -15,11 +19,26 @@ import os
 from collections import defaultdict
 
 _failed: set[str] = set()
+_seconds: defaultdict[str, float] = defaultdict(float)
 
 
 def pytest_runtest_logreport(report):
     if report.failed or report.skipped:
         _failed.add(report.nodeid.split("::")[0])
+    _seconds[report.nodeid.split("::")[0]] += report.duration
+
+
+def _write_times(path: str) -> None:
+    import json
+    from pathlib import Path
+
+    out = Path(path)
+    times = json.loads(out.read_text()) if out.is_file() else {"notebooks": {}}
+    for nodeid, seconds in _seconds.items():
+        if nodeid.endswith(".ipynb") and nodeid not in _failed:
+            times["notebooks"][Path(nodeid).stem] = round(seconds, 1)
+    times["cpus"] = os.cpu_count()
+    out.write_text(json.dumps(times, indent=1, sort_keys=True))
 
 
 def _executed_notebook(parent, items):
@@ -46,6 +65,8 @@ def _executed_notebook(parent, items):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("GSBOOK_NB_TIMES"):
+        _write_times(os.environ["GSBOOK_NB_TIMES"])
     folder = os.environ.get("GSBOOK_NB_CACHE")
     if not folder:
         return

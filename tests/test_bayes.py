@@ -60,6 +60,7 @@ def test_same_seed_same_chain(easy):
     assert not np.array_equal(a.trace_["lambda"], c.trace_["lambda"])
 
 
+@pytest.mark.slow
 def test_chains_diagnostics_and_missing_phenotypes(easy):
     ds, tr, te = easy
     y = ds.y.copy()
@@ -118,6 +119,7 @@ real = needs_real("wheat.RData")
 
 
 @real
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(SAMPLERS))
 def test_rhat_on_wheat(name):
     """Two chains agree (R-hat < 1.05) on every traced parameter with the benchmark's chain length."""

@@ -105,3 +105,35 @@ def test_notebook_links_go_to_the_rendered_book():
                 assert target.startswith(("http://", "https://", "#")), f"{path.name}: relative link {target}"
                 if target.startswith(site):
                     assert target[len(site):].split("#")[0] in pages, f"{path.name}: {target} is no page of the book"
+
+
+def test_lowest_constraints_are_the_lower_bounds_of_pyproject():
+    """scripts/lowest.sh tests what the bounds promise: one pin per lower bound, at that bound."""
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    bounds = {}
+    for req in requirements:
+        m = re.match(r"([A-Za-z0-9_.-]+)>=([0-9][^,;\s]*)", req)
+        assert m, f"{req}: every dependency needs a lower bound"
+        bounds[m.group(1).lower()] = m.group(2)
+    pins = {}
+    for line in (ROOT / "constraints-lowest.txt").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[name.lower().removesuffix("-cpu")] = version.strip()  # tensorflow-cpu: the same code, smaller
+    assert set(pins) == set(bounds)
+    for name, bound in bounds.items():
+        assert pins[name].split(".")[:len(bound.split("."))] == bound.split(".") or pins[name] == bound + ".0", \
+            f"{name}: pinned {pins[name]}, lower bound {bound}"
+
+
+def test_glossary_terms_are_linked_from_their_first_use():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "glossary_links.py"), "--check"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -121,6 +121,7 @@ def test_bad_inputs(tiny):
 
 
 @needs_real("wheat.RData")
+@pytest.mark.slow
 def test_gamma_levels_off_with_neurons_on_wheat():
     """Doubling the neurons doubles P but barely moves gamma (wheat E1, BGLR fold 1 left out)."""
     from gslib.datasets import load_wheat

@@ -179,6 +179,7 @@ def test_real_wheat():
 
 
 @real
+@pytest.mark.slow
 def test_real_mice():
     ds = load_mice(x_chromosome="keep")
     assert (ds.n, ds.p) == (1814, 10346)

@@ -27,6 +27,7 @@ def test_builder_checks_its_arguments():
         build_mlp(10, dropout=1.0)
 
 
+@pytest.mark.slow
 def test_regressor_beats_the_mean_in_the_harness(sim):
     # a small regularised net (p close to n here: without the L2 penalty it overfits)
     model = KerasRegressor(builder_kwargs={"hidden": (16,), "l2": 0.1}, epochs=100, patience=10,
@@ -36,6 +37,7 @@ def test_regressor_beats_the_mean_in_the_harness(sim):
     assert (scores["mse"] < 0.8 * np.var(sim.y)).all()  # clearly better than predicting the mean
 
 
+@pytest.mark.slow
 def test_cnn_regressor_in_the_harness(sim):
     """The CNN builder through the same harness: on a motif trait it clearly beats the mean in
     every fold; inside a grid search the encoding is a hyper-parameter like any other."""
@@ -117,6 +119,7 @@ def test_cnn_regressor_onehot_and_saliency(sim):
         net.predict(sim.X[:3, :5])
 
 
+@pytest.mark.slow
 def test_cnn_finds_the_motif_position():
     """Chapter 4's claim on a small seeded simulation: the saliency of a CNN trained on a motif
     trait peaks at the motif (the best 4-marker window is within 3 markers of the truth)."""
@@ -132,6 +135,7 @@ def test_cnn_finds_the_motif_position():
     assert np.corrcoef(net.predict(d.X[800:]), d.y[800:])[0, 1] > 0.5
 
 
+@pytest.mark.slow
 def test_n_init_keeps_the_start_with_the_best_validation_loss(sim):
     kw = dict(builder_kwargs={"hidden": (8,)}, epochs=15, patience=0, random_state=4)
     multi = KerasRegressor(n_init=3, **kw).fit(sim.X[:150], sim.y[:150])
@@ -181,6 +185,7 @@ def test_build_rnn_forget_bias_sets_only_the_forget_gate():
         build_rnn((6, 2), units=3, cell="lstm", forget_bias=float("nan"))
 
 
+@pytest.mark.slow
 def test_lstm_beats_the_simple_rnn_on_the_memory_task_at_the_longest_lag():
     from gslib.nets import recall_experiment
 

@@ -169,7 +169,8 @@ def test_a_model_file_that_would_run_code_is_refused_and_nothing_runs(tmp_path, 
     info["sha256"]["estimator.skops"] = hashlib.sha256(members["estimator.skops"]).hexdigest()
     members["gsmodel.json"] = json.dumps(info).encode()
     _write(tmp_path / "bad.gsmodel", members)
-    with pytest.raises(ValueError, match=f"types gslib does not load without being told.*{target}"):
+    # (a skops older than the ConstructorFromReduceNode loader cannot even read the node)
+    with pytest.raises(ValueError, match=f"types gslib does not load without being told.*{target}|skops cannot read"):
         load_model(tmp_path / "bad.gsmodel")
     assert not flag.exists()
 

@@ -23,6 +23,7 @@ def test_genotypes_shape_coding_map(geno):
     assert (geno.population == "pop0").sum() == 200
 
 
+@pytest.mark.slow
 def test_same_seed_same_genotypes(geno):
     again = simulate_genotypes(400, 1500, n_chromosomes=3, n_populations=2, seed=11)
     assert np.array_equal(again.X, geno.X)
@@ -105,6 +106,7 @@ def test_simulate_dataset_carries_truth():
     assert ds.subset(rows=np.arange(10)).truth["g"].shape == (10,)
 
 
+@pytest.mark.slow
 def test_reml_recovers_h2_at_n2000():
     """An additive trait's h2 is recovered by REML on VanRaden's G (mean of 8 traits)."""
     estimates = []
