@@ -22,5 +22,5 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
 fi
 .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 # TensorFlow: quiet C++ start-up logs and one fixed oneDNN setting (its bits differ otherwise).
-export TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=0 PYTHONHASHSEED=0
+export TF_CPP_MIN_LOG_LEVEL=3 TF_ENABLE_ONEDNN_OPTS=0 PYTHONHASHSEED=0
 export PATH="$ROOT/.venv/bin:$PATH"

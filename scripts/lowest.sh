@@ -27,5 +27,5 @@ print("lowest versions:", ", ".join(f"{k} {v.strip()}" for k, v in list(pins.ite
 sys.exit(f"not the lowest versions: {wrong}" if wrong else 0)
 PY
 # gslib from this checkout (PYTHONPATH), its dependencies at their lowest versions
-PYTHONPATH="$ROOT" TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=0 "$venv/bin/python" -m pytest tests -m "not slow" \
+PYTHONPATH="$ROOT" TF_CPP_MIN_LOG_LEVEL=3 TF_ENABLE_ONEDNN_OPTS=0 "$venv/bin/python" -m pytest tests -m "not slow" \
   --ignore=tests/test_book.py -p no:cacheprovider -q --junitxml=_build/test-lowest.xml
