@@ -20,7 +20,16 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   echo "$want" > "$stamp"
   echo "== installed in $(( $(date +%s) - start )) s"
 fi
-.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+# gslib from this checkout (editable). A wheel the test command installed leaves, once replaced,
+# an empty site-packages/gslib (its __pycache__), which Python would import as an empty namespace
+# package ahead of the checkout: remove it.
+install_checkout() {
+  .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+  local stale
+  stale="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/gslib"
+  if [ -d "$stale" ] && [ ! -f "$stale/__init__.py" ]; then rm -rf "$stale"; fi
+}
+install_checkout
 # TensorFlow: quiet C++ start-up logs and one fixed oneDNN setting (its bits differ otherwise).
 export TF_CPP_MIN_LOG_LEVEL=3 TF_ENABLE_ONEDNN_OPTS=0 PYTHONHASHSEED=0
 export PATH="$ROOT/.venv/bin:$PATH"

@@ -52,7 +52,7 @@ GSLIB_PIP_SPEC="file://$wheel" GSBOOK_NB_TIMES="$ROOT/_build/notebook-times.json
   python -m pytest _build/alone --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
   -p no:cacheprovider --junitxml=_build/test-notebooks.xml || status=1
 stamp "notebooks, each alone in an empty folder" "$start"
-python -m pip install --quiet --no-deps --no-build-isolation -e .  # the checkout again, for development
+install_checkout  # the checkout again (scripts/env.sh), for the book build and for development
 
 start=$(date +%s)
 book=0
