@@ -7,7 +7,8 @@ served from ``_build/html`` on 127.0.0.1 to a browser that cannot reach any othe
   with the site (so the book works offline, e.g. from a USB stick in a workshop);
 - has no broken internal link (file and anchor) and no broken image;
 - as a notebook page, has its Binder and Colab launch buttons;
-- at 1280 px, has no equation or code cell wider than its box (``scrollWidth > clientWidth``).
+- at 1280 px, has no display equation or notebook input cell wider than its box
+  (``scrollWidth > clientWidth``).
 
 A screenshot of each page goes to ``_build/screenshots/``. The checker is itself tested on
 deliberately broken pages. Without Chromium and its driver the tests skip, saying so, unless
@@ -90,7 +91,7 @@ ready.then(() => {
   const raw = ['$$', '\\\\[', '\\\\(', '\\\\begin{'].filter(t => text.includes(t));
   const maths = [...main.querySelectorAll('.math')];
   const untypeset = maths.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 60));
-  const wide = [...main.querySelectorAll('mjx-container[display="true"], .cell_input pre, div.highlight pre')]
+  const wide = [...main.querySelectorAll('mjx-container[display="true"], .cell_input pre')]
       .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
       .map(e => e.tagName.toLowerCase() + ': ' + e.textContent.trim().slice(0, 60) + ' (' + e.scrollWidth + ' > ' + e.clientWidth + ' px)');
   const images = [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src'));
