@@ -110,6 +110,7 @@ def test_notebook_links_go_to_the_rendered_book():
 def test_lowest_constraints_are_the_lower_bounds_of_pyproject():
     """scripts/lowest.sh tests what the bounds promise: one pin per lower bound, at that bound."""
     import re
+
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -137,3 +138,18 @@ def test_glossary_terms_are_linked_from_their_first_use():
     out = subprocess.run([sys.executable, str(ROOT / "scripts" / "glossary_links.py"), "--check"],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_first_cell_in_a_bare_python_says_what_is_missing():
+    """Without gslib (site-packages off) and not on Colab, the first cell stops with the command."""
+    import os
+    import subprocess
+    import sys
+
+    nb = nbformat.read(ROOT / "notebooks" / "04-cnn.ipynb", as_version=4)
+    env = {k: v for k, v in os.environ.items() if k not in ("GSLIB_PIP_SPEC", "PYTHONPATH")}
+    out = subprocess.run([sys.executable, "-S", "-c", nb.cells[0].source], capture_output=True, text=True,
+                         env=env, cwd="/")
+    assert out.returncode != 0
+    assert "ModuleNotFoundError: this notebook needs ['gslib', 'keras', 'tensorflow']" in out.stderr
+    assert "pip install 'gslib[nets] @ git+" in out.stderr

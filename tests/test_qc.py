@@ -45,10 +45,15 @@ def test_quality_control_removes_and_reports_each_step():
         quality_control(g, min_maf=0.6)
 
 
-def test_align_matches_shuffled_and_missing_markers():
+def _training_and_new():
+    """150 training individuals with their marker panel, and 50 new ones."""
     g = _population()
     train, new = g.subset(rows=np.arange(150)), g.subset(rows=np.arange(150, 200))
-    panel = MarkerPanel.from_data(train)
+    return train, new, MarkerPanel.from_data(train)
+
+
+def test_align_matches_shuffled_and_missing_markers():
+    train, new, panel = _training_and_new()
     order = np.random.default_rng(3).permutation(50)
     shuffled = new.subset(columns=order)
     X, report = align(shuffled, panel)
@@ -62,9 +67,7 @@ def test_align_matches_shuffled_and_missing_markers():
 
 
 def test_align_flips_swapped_alleles_and_rejects_strand_clashes():
-    g = _population()
-    train, new = g.subset(rows=np.arange(150)), g.subset(rows=np.arange(150, 200))
-    panel = MarkerPanel.from_data(train)
+    train, new, panel = _training_and_new()
     flipped_map = new.map.copy()
     flipped_map.loc["m2", ["counted", "other"]] = ["G", "A"]
     X2 = new.X.copy()
@@ -105,9 +108,7 @@ def test_align_refuses_a_flip_from_frequencies_unless_told_to_accept_or_flip():
 
 
 def test_align_refuses_new_data_missing_most_markers_and_warns_on_a_few():
-    g = _population()
-    train, new = g.subset(rows=np.arange(150)), g.subset(rows=np.arange(150, 200))
-    panel = MarkerPanel.from_data(train)
+    train, new, panel = _training_and_new()
     renamed = Genotypes(new.X, new.ids, np.char.add("rs", new.markers), new.map.set_axis(np.char.add("rs", new.markers)))
     # before: constant predictions (every marker filled with its mean) and only a count in the report
     with pytest.raises(ValueError, match=r"50 of the model's 50 markers \(100%\).*max_missing=0.1.*'m0'.*'rsm0'"):
