@@ -12,7 +12,7 @@ fi
 stamp=".venv/.requirements.sha256"
 want="$(sha256sum requirements.txt | cut -d' ' -f1)"
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "== creating .venv and installing requirements.txt (about 2-3 minutes, 2.3 GB)"
+  echo "== creating .venv and installing requirements.txt (about 2-3 minutes, 3 GB)"
   start=$(date +%s)
   "$PYTHON" -m venv .venv
   .venv/bin/python -m pip install --quiet --upgrade pip
