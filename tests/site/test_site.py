@@ -120,9 +120,12 @@ def page_problems(driver, base: str, name: str, folder: Path, *, notebook: bool,
     url = urljoin(base, name)
     driver.get(url)
     info = driver.execute_async_script(_PAGE_REPORT)
-    if shot is not None:
+    if shot is not None:  # the whole page (up to 8000 px tall), then back to 1280 x 1000
         shot.parent.mkdir(parents=True, exist_ok=True)
+        height = min(int(driver.execute_script("return document.documentElement.scrollHeight")), 8000)
+        driver.set_window_size(1280, max(height, 1000))
         driver.save_screenshot(str(shot))
+        driver.set_window_size(1280, 1000)
     problems = [f"raw TeX in the text: {t!r}" for t in info["raw"]]
     if info["maths"] and not info["mathjax"]:
         problems.append("equations but no MathJax loaded")
