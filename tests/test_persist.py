@@ -267,3 +267,32 @@ def test_hard_call_error_shows_the_call_that_retrains_on_dosages(tmp_path):
     gap[0, 0] = np.nan
     with pytest.raises(ValueError, match=r"GBLUP\(coding='dosage', \.\.\.\)\.fit\(X, y\).*save_model\(.*coding='dosage'\)"):
         loaded.predict(Genotypes(gap, g.ids, g.markers, g.map))
+
+
+def test_the_allow_list_covers_every_estimator_gslib_saves():
+    """A model gslib can fit must load: the types its file names are all in ALLOWED_TYPES."""
+    import skops.io as sio
+    from test_checks import _estimators, _markers
+
+    from gslib import baselines, bayes
+    from gslib.evaluation import tune
+    from gslib.linear import RKHS
+    from gslib.nets import KerasRegressor, build_cnn, build_rnn
+    from gslib.persist import ALLOWED_TYPES, _detach_networks
+
+    X, y = _markers(n=60, p=20)
+    X = X.to_numpy()
+    makers = {**_estimators(), "lasso": baselines.lasso, "forest": lambda: baselines.random_forest(n_estimators=5),
+              "boosting": baselines.gradient_boosting, "tuned": lambda: tune(RKHS(), {"scales": [(0.5,), (1.0,)]}),
+              "cnn": lambda: KerasRegressor(builder=build_cnn, epochs=1),
+              "rnn": lambda: KerasRegressor(builder=build_rnn, builder_kwargs={"units": 2}, window=5, epochs=1),
+              **{name: (lambda cls=cls: cls(n_iter=40, burn_in=10)) for name, cls in bayes.SAMPLERS.items()}}
+    for name, make in makers.items():
+        model = make().fit(X, y)
+        networks = _detach_networks(model, [])
+        try:
+            untrusted = set(sio.get_untrusted_types(data=sio.dumps(model)))
+        finally:
+            for owner, attr, net, _ in networks:
+                setattr(owner, attr, net)
+        assert untrusted <= ALLOWED_TYPES, (name, untrusted - ALLOWED_TYPES)
