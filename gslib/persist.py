@@ -60,6 +60,9 @@ ALLOWED_TYPES: frozenset[str] = frozenset({
     "sklearn.tree._tree.Tree", "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.model_selection._split.KFold", "sklearn.metrics._scorer._Scorer",
     "sklearn.metrics._regression.mean_squared_error",
+    # ... and those an older skops (0.11, gslib's lowest) does not trust in gradient boosting
+    "sklearn._loss.link.IdentityLink", "sklearn._loss.link.Interval", "sklearn._loss.loss.HalfSquaredError",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
 })
 """Exact type (and builder function) names :func:`load_model` rebuilds beyond skops's own
 defaults. Nothing is trusted by prefix: a file naming any other callable (``builtins.eval``,
