@@ -108,7 +108,7 @@ def quality_control(genotypes: Genotypes, *, min_call_rate: float = DEFAULTS["mi
 # ----------------------------------------------------------------------------- new individuals
 FLIP_ODDS = 1000.0
 """Likelihood ratio (flipped : not flipped) above which :func:`align` calls a marker without
-allele letters flipped; a few candidates never reach it by chance."""
+allele letters flipped, so that a handful of candidates rarely looks flipped by chance."""
 
 
 @dataclass
