@@ -24,7 +24,7 @@ def main(n: int = 10_000, p: int = 20_000, n_new: int = 1_000) -> None:
     start = time.perf_counter()
     freqs = rng.uniform(0.05, 0.5, size=p)
     X = rng.binomial(2, freqs, size=(n + n_new, p)).astype(np.int8)
-    trait = simulate_trait(X[:n], n_qtl=500, H2=0.5, seed=2)
+    trait = simulate_trait(X[:n], n_qtl=500, H2=0.5, random_state=2)
     print(f"data: n={n} (+{n_new} to predict), p={p}, made in {time.perf_counter() - start:.1f} s")
 
     profile = cProfile.Profile()

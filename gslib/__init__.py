@@ -27,8 +27,16 @@ Modules (one topic each; see the book's chapter next to each):
 from __future__ import annotations
 
 import importlib
+import os
 
-__version__ = "0.1.0"
+# TensorFlow reads these when it is first imported: set here, the one place every gslib import
+# passes through, so that importing gslib (the notebooks' set-up cell does) before or after numpy
+# and before keras keeps TensorFlow quiet (3: also the cuInit error of GPU builds on CPU machines)
+# and its CPU results reproducible bit for bit (oneDNN off). A user's own setting wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+__version__ = "0.2.0"
 
 _SUBMODULES = ("check", "checks", "datasets", "simulate", "popgen", "kinship", "linear", "baselines",
                "evaluation", "benchmark", "plots", "published", "bayes", "nets", "brnn", "scratch", "io", "qc", "persist")

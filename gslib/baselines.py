@@ -9,16 +9,18 @@ cores; the benchmark command records them with the results.
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.linear_model import ElasticNetCV, LassoCV
 from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from .checks import check_feature_names, training_phenotype
+from .base import MarkerRegressor
 
 INNER_CV = KFold(5, shuffle=True, random_state=0)
 """Inner cross-validation used for every tuned baseline (5 folds of the training set, seeded)."""
@@ -56,7 +58,7 @@ def elastic_net(l1_ratio: tuple = (0.5, 0.9), n_alphas: int = 15) -> Transformed
     ]))
 
 
-class KernelSVR(RegressorMixin, BaseEstimator):
+class KernelSVR(MarkerRegressor):
     """Support-vector regression on a kernel computed once per fit, C chosen by inner CV.
 
     The same model as scikit-learn's ``SVR`` on standardised markers and a standardised
@@ -71,7 +73,16 @@ class KernelSVR(RegressorMixin, BaseEstimator):
         ``x.x'``, ``exp(-gamma |x - x'|^2)`` or ``(gamma x.x' + 1)^2``.
     C_grid : tuple of float, optional
         Candidate penalties (default per kernel, as in :func:`svr`).
+
+    ``fit(X, y, covariates=None)``: fixed covariates are fitted first by least squares, the SVR
+    then models what they leave (``predict`` adds both).
     """
+
+    _covariates = "residual"
+    _parameter_constraints = {"kernel": [StrOptions({"linear", "rbf", "poly"})], "C_grid": ["array-like", None],
+                              "epsilon": [Interval(Real, 0, None, closed="left")],
+                              "inner_folds": [Interval(Integral, 2, None, closed="left")],
+                              "random_state": ["random_state"]}
 
     _GRIDS = {"linear": (1e-4, 1e-3, 1e-2), "rbf": (0.3, 1.0, 3.0), "poly": (0.1, 1.0, 10.0)}
 
@@ -93,17 +104,9 @@ class KernelSVR(RegressorMixin, BaseEstimator):
         sq = (A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2 * G
         return np.exp(-gamma * np.clip(sq, 0, None))
 
-    def fit(self, X, y):
+    def _fit(self, X, y, W):
         from sklearn.svm import SVR as _SVR
-        from sklearn.utils.validation import check_array
 
-        if self.kernel not in self._GRIDS:
-            raise ValueError(f"kernel must be 'linear', 'rbf' or 'poly'; got {self.kernel!r}.")
-        check_feature_names(self, X, reset=True)
-        X = check_array(X, dtype=np.float64)
-        y, obs = training_phenotype(y, X.shape[0])
-        X, y = X[obs], y[obs]
-        self.n_features_in_ = X.shape[1]
         self.x_scaler_ = StandardScaler().fit(X)  # a constant marker keeps scale 1
         self.y_scaler_ = StandardScaler().fit(y[:, None])
         Z = self.x_scaler_.transform(X)
@@ -120,17 +123,8 @@ class KernelSVR(RegressorMixin, BaseEstimator):
         self.cv_mse_ = mse / self.inner_folds
         self.svr_ = _SVR(kernel="precomputed", C=self.best_C_, epsilon=self.epsilon).fit(K, t)
         self.Z_train_ = Z
-        return self
 
-    def predict(self, X):
-        from sklearn.utils.validation import check_array, check_is_fitted
-
-        check_is_fitted(self, "svr_")
-        check_feature_names(self, X, reset=False)
-        X = check_array(X, dtype=np.float64)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but KernelSVR is expecting "
-                             f"{self.n_features_in_} features as input.")
+    def _genetic(self, X):
         pred = self.svr_.predict(self._gram(self.x_scaler_.transform(X), self.Z_train_))
         return self.y_scaler_.inverse_transform(pred[:, None])[:, 0]
 

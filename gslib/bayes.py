@@ -37,19 +37,13 @@ from __future__ import annotations
 
 import time
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 from numba import njit
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from .checks import (
-    CovariateEncoder,
-    CovariatesNotRouted,
-    check_feature_names,
-    prepare_markers,
-    take_rows,
-    training_phenotype,
-)
+from .base import DEPRECATED, MarkerRegressor
 
 
 # ----------------------------------------------------------------------------- compiled sweeps
@@ -116,14 +110,27 @@ def _inv_chi2(rng, df: float, scale, size=None):
 
 
 # ----------------------------------------------------------------------------- estimator
-class _BayesBase(CovariatesNotRouted, RegressorMixin, BaseEstimator):
+class _BayesBase(MarkerRegressor):
     """Shared machinery of the samplers; see the subclasses."""
 
     _method = "base"
+    _parameter_constraints = {
+        "n_iter": [Interval(Integral, 1, None, closed="left")],
+        "burn_in": [Interval(Integral, 0, None, closed="left")],
+        "thin": [Interval(Integral, 1, None, closed="left")],
+        "n_chains": [Interval(Integral, 1, None, closed="left")],
+        "R2": [Interval(Real, 0, 1, closed="neither")],
+        "df0": [Interval(Real, 0, None, closed="neither")],
+        "prob_in": [Interval(Real, 0, 1, closed="right")],
+        "counts": [Interval(Real, 0, None, closed="neither")],
+        "fixed_variances": ["array-like", None],
+        "coding": [StrOptions({"012", "01", "-101", "dosage", DEPRECATED}), None],
+        "random_state": ["random_state"],
+    }
 
     def __init__(self, n_iter: int = 3000, burn_in: int = 1000, thin: int = 5, n_chains: int = 1,
                  R2: float = 0.5, df0: float = 5.0, prob_in: float = 0.5, counts: float = 10.0,
-                 coding: str | None = "012", random_state: int | None = 0):
+                 random_state: int | None = 0, coding: str | None = DEPRECATED):
         self.n_iter = n_iter
         self.burn_in = burn_in
         self.thin = thin
@@ -154,11 +161,6 @@ class _BayesBase(CovariatesNotRouted, RegressorMixin, BaseEstimator):
         if not 0 < self.prob_in <= 1:
             raise ValueError(f"prob_in must be in (0, 1]; got {self.prob_in}.")
 
-    def _prepare_X(self, X, fitting: bool) -> np.ndarray:
-        check_feature_names(self, X, reset=fitting)
-        return prepare_markers(X, self.coding, n_features=None if fitting else self.n_features_in_,
-                               owner=type(self).__name__)
-
     # -- hooks for the subclasses
     def _init_state(self, rng, p: int, vy: float, msx: float) -> dict:
         raise NotImplementedError
@@ -179,24 +181,13 @@ class _BayesBase(CovariatesNotRouted, RegressorMixin, BaseEstimator):
     # -- fit
     def fit(self, X, y, covariates=None):
         """Run ``n_chains`` Gibbs chains and keep posterior means and thinned traces."""
+        Xc, y, covariates, W = self._fit_inputs(X, y, covariates)
         self._check_params()
-        Xc = self._prepare_X(X, fitting=True)
-        n = Xc.shape[0]
-        y, obs = training_phenotype(y, n)
-        if not obs.all():
-            Xc, y, covariates = Xc[obs], y[obs], take_rows(covariates, obs)
         n, p = Xc.shape
-        if n < 3:
-            raise ValueError(f"need at least 3 individuals with phenotypes; got n_samples = {n}.")
-        self.n_features_in_ = p
         self.center_ = Xc.mean(axis=0)
         Xz = np.asfortranarray(Xc - self.center_)
         xx = (Xz * Xz).sum(axis=0)
         xx = np.where(xx > 0, xx, 1.0)  # a monomorphic marker: its effect stays at the prior
-        self.encoder_ = CovariateEncoder().fit(covariates, n)
-        W = self.encoder_.transform(covariates, n)
-        if np.linalg.matrix_rank(W) < W.shape[1]:
-            raise ValueError("the fixed covariates are collinear with each other or the intercept.")
         WtW_inv = np.linalg.inv(W.T @ W)
         chol_WtW_inv = np.linalg.cholesky(WtW_inv)
         vy = float(np.var(y, ddof=1))
@@ -255,21 +246,9 @@ class _BayesBase(CovariatesNotRouted, RegressorMixin, BaseEstimator):
         return self
 
     # -- prediction
-    def predict_genetic(self, X) -> np.ndarray:
+    def _genetic(self, X) -> np.ndarray:
         """Posterior-mean genomic values ``(X - training means) beta``."""
-        if not hasattr(self, "coef_"):
-            from sklearn.exceptions import NotFittedError
-            raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit first.")
-        return (self._prepare_X(X, fitting=False) - self.center_) @ self.coef_
-
-    def predict_parts(self, X, covariates=None) -> tuple[np.ndarray, np.ndarray]:
-        """``(predict(X, covariates), predict_genetic(X))``."""
-        g = self.predict_genetic(X)
-        return self.encoder_.transform(covariates, g.shape[0]) @ self.beta_ + g, g
-
-    def predict(self, X, covariates=None) -> np.ndarray:
-        """Posterior-mean prediction: fixed effects plus genomic values."""
-        return self.predict_parts(X, covariates)[0]
+        return (X - self.center_) @ self.coef_
 
     # -- diagnostics
     def to_inference_data(self):
@@ -311,10 +290,10 @@ class BayesRR(_BayesBase):
     _method = "BayesRR"
 
     def __init__(self, n_iter: int = 3000, burn_in: int = 1000, thin: int = 5, n_chains: int = 1,
-                 R2: float = 0.5, df0: float = 5.0, coding: str | None = "012",
-                 fixed_variances: tuple | None = None, random_state: int | None = 0):
+                 R2: float = 0.5, df0: float = 5.0, fixed_variances: tuple | None = None,
+                 random_state: int | None = 0, coding: str | None = DEPRECATED):
         super().__init__(n_iter=n_iter, burn_in=burn_in, thin=thin, n_chains=n_chains, R2=R2, df0=df0,
-                         coding=coding, random_state=random_state)
+                         random_state=random_state, coding=coding)
         self.fixed_variances = fixed_variances
 
     def _init_state(self, rng, p, vy, msx):
@@ -422,10 +401,10 @@ class BayesB(_SpikeSlab):
     sample_scale = False
 
     def __init__(self, n_iter: int = 3000, burn_in: int = 1000, thin: int = 5, n_chains: int = 1,
-                 R2: float = 0.5, df0: float = 5.0, prob_in: float = 0.05, coding: str | None = "012",
-                 random_state: int | None = 0):
+                 R2: float = 0.5, df0: float = 5.0, prob_in: float = 0.05, random_state: int | None = 0,
+                 coding: str | None = DEPRECATED):
         super().__init__(n_iter=n_iter, burn_in=burn_in, thin=thin, n_chains=n_chains, R2=R2, df0=df0,
-                         prob_in=prob_in, coding=coding, random_state=random_state)
+                         prob_in=prob_in, random_state=random_state, coding=coding)
 
 
 class BayesCpi(_SpikeSlab):

@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg as sla
-from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.preprocessing import StandardScaler
 
-from .checks import check_feature_names, collapsed, prepare_markers, training_phenotype
+from .base import DEPRECATED, MarkerRegressor
+from .checks import collapsed
 
 __all__ = ["BayesianRegularizedNet"]
 
@@ -126,7 +126,7 @@ class _Dense:
         return float(P - 2 * alpha * np.trace(np.linalg.inv(H)))
 
 
-class BayesianRegularizedNet(RegressorMixin, BaseEstimator):
+class BayesianRegularizedNet(MarkerRegressor):
     """Bayesian-regularised network with one tanh hidden layer (Okut et al. 2011; chapter 3).
 
     Markers and phenotype are standardised inside ``fit`` (so inside the training fold). The
@@ -156,10 +156,14 @@ class BayesianRegularizedNet(RegressorMixin, BaseEstimator):
     solver : {"woodbury", "dense"}
         ``"woodbury"`` costs O(n^2 S + n^3) per step and never forms a P x P matrix;
         ``"dense"`` is the textbook reference (P x P; small problems only).
-    coding : str or None
-        Declared marker coding (see :mod:`gslib.checks`); None accepts any real inputs.
     random_state : int
         Seeds the starting weights.
+    coding : deprecated
+        Inputs are any finite numbers (allele dosages, principal components, ...), standardised
+        inside ``fit``; the old parameter still works, with a ``FutureWarning``, until gslib 0.3.
+
+    ``fit(X, y, covariates=None)``: fixed covariates are fitted first by least squares, the
+    network then models what they leave (``predict`` adds both).
 
     Attributes
     ----------
@@ -177,8 +181,7 @@ class BayesianRegularizedNet(RegressorMixin, BaseEstimator):
     def __init__(self, neurons: int = 5, max_iter: int = 200, tol: float = 1e-3, mu: float = 0.005,
                  mu_dec: float = 0.1, mu_inc: float = 10.0, mu_max: float = 1e10,
                  alpha: float | None = None, beta: float | None = None, regularize: bool = True,
-                 solver: str = "woodbury", coding: str | None = "012",
-                 random_state: int = 0):
+                 solver: str = "woodbury", random_state: int = 0, coding: str | None = DEPRECATED):
         self.neurons = neurons
         self.max_iter = max_iter
         self.tol = tol
@@ -190,8 +193,13 @@ class BayesianRegularizedNet(RegressorMixin, BaseEstimator):
         self.beta = beta
         self.regularize = regularize
         self.solver = solver
-        self.coding = coding
         self.random_state = random_state
+        self.coding = coding
+
+    _covariates = "residual"
+    _min_samples = 5
+    _fixed = "fixed_effects_"  # beta_ is MacKay's noise precision
+    _parameter_constraints = {"coding": [str, None], "random_state": ["random_state"]}
 
     def _check_params(self):
         if not (isinstance(self.neurons, (int, np.integer)) and self.neurons >= 1):
@@ -207,16 +215,10 @@ class BayesianRegularizedNet(RegressorMixin, BaseEstimator):
         if not (0 < self.mu_dec < 1 < self.mu_inc):
             raise ValueError("need 0 < mu_dec < 1 < mu_inc.")
 
-    def fit(self, X, y):
+    def _fit(self, X, y, W):
         """Train on the individuals with an observed phenotype."""
         self._check_params()
-        check_feature_names(self, X, reset=True)
-        X = prepare_markers(X, self.coding)
-        y, obs = training_phenotype(y, X.shape[0])
-        X, y = X[obs], y[obs]
         n, p = X.shape
-        if n < 5:
-            raise ValueError(f"need at least 5 individuals with phenotypes; got n_samples = {n}.")
         S = int(self.neurons)
         P = S * (p + 2) + 1
         if self.solver == "dense" and P * P > 5e7:
@@ -288,7 +290,6 @@ class BayesianRegularizedNet(RegressorMixin, BaseEstimator):
         self.history_ = hist
         self.n_iter_ = len(hist["alpha"]) - 1
         self.collapsed_ = collapsed(_forward(theta, Z, S)[1])
-        return self
 
     @property
     def summary_(self) -> dict:
@@ -296,12 +297,7 @@ class BayesianRegularizedNet(RegressorMixin, BaseEstimator):
         return {"gamma": self.gamma_, "alpha": self.alpha_, "beta": self.beta_, "n_iter": self.n_iter_,
                 "n_params": self.n_params_}
 
-    def predict(self, X) -> np.ndarray:
-        """Predicted phenotypes on the original scale."""
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self, "theta_")
-        check_feature_names(self, X, reset=False)
-        X = prepare_markers(X, self.coding, n_features=self.n_features_in_, owner="BayesianRegularizedNet")
+    def _genetic(self, X) -> np.ndarray:
+        """The network's predictions on the original scale (plus the fixed part in ``predict``)."""
         pred = _forward(self.theta_, self.x_scaler_.transform(X), int(self.neurons))[1]
         return self.y_scaler_.inverse_transform(pred[:, None])[:, 0]

@@ -23,6 +23,7 @@ Codings
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Sequence
 from typing import Literal
 
@@ -43,6 +44,24 @@ CONTINUOUS: dict[str, tuple[float, float]] = {"dosage": (0.0, 2.0)}
 """Codings whose values may be any real number within a range."""
 
 MissingPolicy = Literal["raise", "mean", "keep"]
+
+
+def renamed_seed(func):
+    """Accept the old keyword ``seed=`` of ``func`` for one release, with a ``FutureWarning``:
+    gslib names randomness ``random_state`` everywhere, as scikit-learn does."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if "seed" in kwargs:
+            if "random_state" in kwargs:
+                raise TypeError(f"{func.__name__}() got both seed= and random_state=; use random_state=.")
+            warnings.warn(f"{func.__name__}(seed=...) is deprecated and will be removed in gslib 0.3: use "
+                          "random_state=.", FutureWarning, stacklevel=2)
+            kwargs["random_state"] = kwargs.pop("seed")
+        return func(*args, **kwargs)
+
+    return wrapper
 
 
 def _check_coding(coding: str) -> tuple[float, ...]:
@@ -173,6 +192,77 @@ def check_genotypes(
     return arr.astype(dtype, copy=False)
 
 
+_DOSAGE: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_REAL: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+# Arrays this module has validated (read-only, so they cannot change afterwards), by id: the
+# matrix of a Dataset, the matrix cross_validate checked before its fold loop, and their row
+# subsets (take_rows). A model handed one of them skips the value scan: genotypes are checked
+# once where they come in, not again in every fold's fit and predict.
+
+
+def _mark(arr: np.ndarray, dosage: bool) -> np.ndarray:
+    arr.flags.writeable = False
+    (_DOSAGE if dosage else _REAL)[id(arr)] = arr
+    return arr
+
+
+def is_validated(X, *, dosage: bool = True) -> bool:
+    """True if ``X`` is a (read-only) matrix :func:`check_markers` already passed, as dosages
+    when ``dosage`` (a Dataset's ``X`` and its row subsets are)."""
+    if not isinstance(X, np.ndarray) or X.flags.writeable:
+        return False
+    return _DOSAGE.get(id(X)) is X or (not dosage and _REAL.get(id(X)) is X)
+
+
+def check_markers(X, *, dosage: bool | None = True, name: str = "X") -> np.ndarray:
+    """Validate a model's input matrix and return it as a read-only float64 array: 2-D, numeric,
+    finite, no missing call, and with ``dosage`` every value an allele dosage in [0, 2]
+    (``dosage=None``: any finite values, remembered as dosages when they are).
+
+    The one marker check of every gslib model (:mod:`gslib.base`). A matrix checked once (a
+    Dataset's ``X``, the matrix :func:`gslib.evaluation.cross_validate` checked, their row
+    subsets taken with :func:`take_rows`) is not scanned again. Genotypes in another coding are
+    converted once where they come in (:func:`to_dosage`; the loaders and readers do it).
+
+    Examples
+    --------
+    >>> check_markers([[0, 1, 2], [2, 2, 0]]).dtype
+    dtype('float64')
+    >>> check_markers([[-1, 0, 1]])
+    Traceback (most recent call last):
+    ...
+    ValueError: X must hold allele dosages (0 to 2 copies of the counted allele): 1 value(s) outside [0, 2], e.g. -1 at row 0, column 0. Convert another coding where the data come in: gslib.checks.to_dosage(X, '-101') for -1/0/1, to_dosage(X, '01') for inbred lines scored 0/1.
+    """
+    if is_validated(X, dosage=bool(dosage)):
+        if X.dtype == np.float64:
+            return X
+        return _mark(X.astype(np.float64), _DOSAGE.get(id(X)) is X)
+    arr = _to_numeric_2d(X, name)
+    if np.isinf(arr).any():
+        i, j = np.argwhere(np.isinf(arr))[0]
+        raise ValueError(f"{name} has an infinite value at row {i}, column {j}.")
+    nan = np.isnan(arr)
+    if nan.any():
+        i, j = np.argwhere(nan)[0]
+        raise ValueError(
+            f"{name} has {int(nan.sum())} missing genotype call(s) (NaN), the first at row {i}, column {j}. "
+            "Impute them (gslib.qc.quality_control, or check_genotypes(X, missing='mean') fills each with its "
+            "marker mean) or remove those markers."
+        )
+    bad = (arr < 0) | (arr > 2)
+    if dosage and bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise ValueError(
+            f"{name} must hold allele dosages (0 to 2 copies of the counted allele): {int(bad.sum())} value(s) "
+            f"outside [0, 2], e.g. {float(arr[i, j]):g} at row {i}, column {j}. Convert another coding where "
+            "the data come in: gslib.checks.to_dosage(X, '-101') for -1/0/1, to_dosage(X, '01') for inbred "
+            "lines scored 0/1."
+        )
+    if isinstance(X, np.ndarray) and np.may_share_memory(arr, X):
+        arr = arr.copy()  # never make the caller's own array read-only
+    return _mark(arr, not bad.any())
+
+
 def prepare_markers(X, coding: str | None, *, n_features: int | None = None, owner: str = "the model") -> np.ndarray:
     """Marker matrix for a model: validated and on the dosage scale (float64).
 
@@ -200,7 +290,10 @@ def take_rows(obj, rows):
     if isinstance(obj, (pd.DataFrame, pd.Series)):
         rows = np.asarray(rows)
         return obj.iloc[np.where(rows)[0] if rows.dtype == bool else rows]
-    return np.asarray(obj)[rows]
+    out = np.asarray(obj)[rows]
+    if is_validated(obj, dosage=False) and out.ndim == 2:  # rows of a checked matrix are checked
+        return _mark(out, _DOSAGE.get(id(obj)) is obj)
+    return out
 
 
 def to_dosage(X: np.ndarray, coding: str) -> np.ndarray:
@@ -222,29 +315,75 @@ ENCODINGS = ("additive", "onehot")
 """Marker encodings for networks: ``"additive"`` (dosage, one channel) or ``"onehot"``."""
 
 
-def encode(X, coding: str, encoding: str = "onehot") -> np.ndarray:
+DOSAGE_CLASSES = (0.0, 1.0, 2.0)
+"""Genotype classes of a diploid on the dosage scale (an inbred panel has two of them, 0 and 2)."""
+
+
+def _legacy_coding(X, encoding, rest, what: str):
+    """The old ``encode(X, coding, encoding)`` call: warn, convert to dosage, return the coding's classes."""
+    warnings.warn(f"{what}(X, coding, encoding) is deprecated: markers are dosages, call {what}(X, encoding) "
+                  "(convert other codings once with to_dosage).", FutureWarning, stacklevel=3)
+    coding, encoding = encoding, (rest[0] if rest else "onehot")
+    classes = np.array(sorted(to_dosage(np.array(CODINGS[coding]), coding)))
+    return coding, encoding, classes
+
+
+def onehot_classes(X) -> np.ndarray:
+    """The genotype classes present in a dosage matrix (sorted), for :func:`encode`; refuses fractions.
+
+    Wheat's inbred lines give (0, 2), mice (0, 1, 2). A network learns them on its training
+    individuals and encodes new ones with the same classes.
+    """
+    D = check_markers(X)
+    values = np.unique(D)
+    if not np.isin(values, DOSAGE_CLASSES).all():
+        raise ValueError("one-hot encoding needs hard calls (0, 1 or 2 copies); these dosages include fractions "
+                         "(imputed calls): use encoding='additive'.")
+    return values
+
+
+def encode(X, encoding: str = "onehot", *legacy, classes=None) -> np.ndarray:
     """Marker matrix as a network input of shape (n, p, channels) (chapter 4).
 
     ``"additive"``: the dosage (0/1/2 copies of the counted allele) as one channel, shape
-    (n, p, 1). ``"onehot"``: one channel per genotype class of the coding, shape (n, p, k):
-    k = 3 for ``"012"`` and ``"-101"`` (mice: 0/1/2), k = 2 for ``"01"`` (inbred wheat lines, two
-    homozygotes); channel c is 1 where the genotype is the c-th class in dosage order.
+    (n, p, 1). ``"onehot"``: one channel per genotype class, shape (n, p, k), channel c being 1
+    where the genotype is the c-th of ``classes`` (default: the classes present in ``X``,
+    :func:`onehot_classes`: k = 3 for mice, k = 2 for inbred wheat lines, two homozygotes).
     :func:`decode` inverts both.
+
+    Examples
+    --------
+    >>> encode([[0, 2, 2]]).shape, encode([[0, 1, 2]]).shape, encode([[0, 2]], "additive").shape
+    ((1, 3, 2), (1, 3, 3), (1, 2, 1))
     """
+    if encoding in CODINGS:  # the old encode(X, coding, encoding)
+        coding, encoding, classes = _legacy_coding(X, encoding, legacy, "encode")
+        X = to_dosage(check_genotypes(X, coding), coding)
     if encoding not in ENCODINGS:
         raise ValueError(f"Unknown encoding {encoding!r}; choose one of {ENCODINGS}.")
-    D = to_dosage(check_genotypes(X, coding), coding)
+    D = check_markers(X)
     if encoding == "additive":
         return D[:, :, None].astype(np.float32)
-    if coding in CONTINUOUS and not np.isin(D, CODINGS[coding]).all():
-        raise ValueError(f"one-hot encoding needs hard calls; these {coding!r} values include fractions "
-                         "(imputed dosages): use encoding='additive'.")
-    classes = np.array(sorted(to_dosage(np.array(CODINGS[coding]), coding)))
+    if classes is None:
+        classes = onehot_classes(D)
+    classes = np.asarray(classes, dtype=np.float64)
+    unseen = ~np.isin(D, classes)
+    if unseen.any():
+        i, j = np.argwhere(unseen)[0]
+        raise ValueError(f"genotype {D[i, j]:g} (row {i}, marker {j}) is not among the one-hot classes "
+                         f"{classes.tolist()} learned in training (a heterozygote in a panel of inbred lines, or "
+                         "an imputed fraction): use encoding='additive'.")
     return (D[:, :, None] == classes[None, None, :]).astype(np.float32)
 
 
-def decode(E, coding: str, encoding: str = "onehot") -> np.ndarray:
-    """Dosage matrix (n, p) back from :func:`encode`'s output; rows must be valid one-hot."""
+def decode(E, encoding: str = "onehot", *legacy, classes=DOSAGE_CLASSES) -> np.ndarray:
+    """Dosage matrix (n, p) back from :func:`encode`'s output; rows must be valid one-hot.
+
+    ``classes`` are the one-hot channels' dosages (what :func:`encode` used); with the
+    default, a two-channel array is read as the inbred classes (0, 2).
+    """
+    if encoding in CODINGS:  # the old decode(E, coding, encoding)
+        _, encoding, classes = _legacy_coding(E, encoding, legacy, "decode")
     if encoding not in ENCODINGS:
         raise ValueError(f"Unknown encoding {encoding!r}; choose one of {ENCODINGS}.")
     E = np.asarray(E, dtype=np.float64)
@@ -254,9 +393,11 @@ def decode(E, coding: str, encoding: str = "onehot") -> np.ndarray:
         if E.shape[2] != 1:
             raise ValueError(f"the additive encoding has one channel; got {E.shape[2]}.")
         return E[:, :, 0]
-    classes = np.array(sorted(to_dosage(np.array(CODINGS[coding]), coding)))
+    classes = np.asarray(classes, dtype=np.float64)
+    if E.shape[2] == 2 and classes.size == 3 and tuple(classes) == DOSAGE_CLASSES:
+        classes = np.array([0.0, 2.0])
     if E.shape[2] != classes.size:
-        raise ValueError(f"coding {coding!r} one-hot has {classes.size} channels; got {E.shape[2]}.")
+        raise ValueError(f"one-hot classes {classes.tolist()} have {classes.size} channels; got {E.shape[2]}.")
     if not (np.isin(E, (0.0, 1.0)).all() and (E.sum(axis=2) == 1).all()):
         raise ValueError("not a one-hot array: every marker needs exactly one channel equal to 1.")
     return classes[E.argmax(axis=2)]

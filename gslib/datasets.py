@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .checks import check_genotypes, check_ids, check_phenotype, match_ids
+from .checks import _mark, check_genotypes, check_ids, check_markers, check_phenotype, match_ids, to_dosage
 
 BGLR_COMMIT = "f66f9bc07a735803ddfb9625f6eea0fe46c3df57"
 BASE_URL = f"https://raw.githubusercontent.com/gdlc/BGLR-R/{BGLR_COMMIT}/data/"
@@ -57,16 +57,19 @@ class Dataset:
 
     Attributes
     ----------
-    X : float32 array (n, p)
-        Marker codes, in the coding named by ``coding``.
+    X : float32 array (n, p), read-only
+        Allele dosages: copies of the counted allele, 0 to 2 (fractions for imputed calls).
+        Validated once, here; models and the harness do not scan it again.
     y : float64 array (n,)
         Phenotype; NaN marks an individual without a record (still predictable).
     ids, markers : str arrays (n,), (p,)
         Individual and marker names (unique).
     name, trait : str
         Data set and trait names.
-    coding : str
-        ``"012"``, ``"01"`` or ``"-101"`` (see :mod:`gslib.checks`).
+    source_coding : str
+        A record of how the source scored the markers (``"01"``: wheat's inbred lines 0/1, held
+        here as dosages 0/2; ``"012"``; ``"dosage"``): information, not an instruction; every
+        model takes ``X`` as it is.
     folds : int array (n,) or None
         Published cross-validation fold ids (wheat: BGLR's ``wheat.sets``, 1..10).
     covariates : DataFrame or None
@@ -87,7 +90,7 @@ class Dataset:
     markers: np.ndarray
     name: str = "dataset"
     trait: str = "y"
-    coding: str = "012"
+    source_coding: str = "012"
     folds: np.ndarray | None = None
     covariates: pd.DataFrame | None = None
     A: np.ndarray | None = None
@@ -96,7 +99,7 @@ class Dataset:
     truth: dict | None = None
 
     def __post_init__(self) -> None:
-        self.X = check_genotypes(self.X, self.coding, name=f"{self.name}.X", dtype=np.float32)
+        self.X = _as_float32(check_markers(self.X, name=f"{self.name}.X"))  # the one check; read-only from here on
         n, p = self.X.shape
         self.y = check_phenotype(self.y, n, name=f"{self.name}.y")
         self.ids = check_ids(self.ids, name=f"{self.name}.ids", n=n)
@@ -159,7 +162,7 @@ class Dataset:
             "individuals (n)": self.n,
             "markers (p)": self.p,
             "p / n": round(self.p / self.n, 2),
-            "coding": self.coding,
+            "source coding": self.source_coding,
             "genotype codes": ", ".join(f"{c:g}: {k / self.X.size:.1%}" for c, k in zip(codes, counts)),
             "phenotypes observed": f"{obs.size} of {self.n}",
             "trait mean": float(obs.mean()),
@@ -176,7 +179,19 @@ class Dataset:
 
     def __repr__(self) -> str:
         return (f"Dataset({self.name!r}, trait={self.trait!r}, n={self.n}, p={self.p}, "
-                f"coding={self.coding!r})")
+                f"source_coding={self.source_coding!r})")
+
+    @property
+    def coding(self) -> str:
+        """Deprecated: ``X`` always holds dosages (``source_coding`` records the source's coding)."""
+        warnings.warn("Dataset.coding is deprecated: X always holds allele dosages; the source's coding is "
+                      "Dataset.source_coding (a record). Models no longer take coding=.", FutureWarning, stacklevel=2)
+        return "dosage"
+
+
+def _as_float32(X: np.ndarray) -> np.ndarray:
+    """A validated float32 copy (dosages are exact in float32: 0, 1, 2 and imputed means)."""
+    return _mark(np.array(X, dtype=np.float32), True)
 
 
 def _subset_truth(truth: dict, rows: np.ndarray, n: int) -> dict:
@@ -303,7 +318,7 @@ def _require(objs: dict, keys: list[str], path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- loaders
-def load_wheat(env: str | int = "1", coding: str = "01") -> Dataset:
+def load_wheat(env: str | int = "1", coding: str | None = None) -> Dataset:
     """CIMMYT wheat: 599 lines x 1279 DArT markers, grain yield in one environment.
 
     Parameters
@@ -311,9 +326,9 @@ def load_wheat(env: str | int = "1", coding: str = "01") -> Dataset:
     env : {"1", "2", "4", "5"}
         Column of ``wheat.Y`` (upstream names). The literature (Crossa et al. 2010) calls
         them E1, E2, E3, E4 in that order; ``"E1"`` ... ``"E4"`` are accepted too.
-    coding : {"01", "012"}
-        ``"01"``: markers as published (0/1, inbred lines). ``"012"``: the additive dosage
-        scale (0/2), e.g. for VanRaden's G beside the pedigree ``A``.
+    coding : deprecated
+        ``X`` always holds allele dosages: the published 0/1 scores of these inbred lines become
+        0/2 (two copies of the counted allele or none), recorded as ``source_coding="01"``.
 
     Returns
     -------
@@ -332,8 +347,9 @@ def load_wheat(env: str | int = "1", coding: str = "01") -> Dataset:
             + ", ".join(f"{k!r} ({v})" for k, v in WHEAT_ENVIRONMENTS.items())
             + ". Upstream names 1, 2, 4, 5 are E1..E4 in the literature."
         )
-    if coding not in ("01", "012"):
-        raise ValueError(f"coding must be '01' (as published) or '012' (0/2 dosage); got {coding!r}.")
+    if coding is not None:
+        warnings.warn("load_wheat(coding=...) is deprecated and ignored: X always holds dosages 0/2 (the published "
+                      "0/1 scores times 2, source_coding='01').", FutureWarning, stacklevel=2)
     path = fetch("wheat.RData")
     objs = read_rdata(path)
     _require(objs, ["wheat.X", "wheat.Y", "wheat.A", "wheat.sets"], path)
@@ -347,14 +363,12 @@ def load_wheat(env: str | int = "1", coding: str = "01") -> Dataset:
     # wheat.X has no row names upstream: its rows are in wheat.Y's order (BGLR's docs).
     y = Y[:, list(envs).index(key)]
     ai = match_ids(ids, arows, names=("wheat.Y", "wheat.A"))
-    X = check_genotypes(X, "01", name="wheat.X")
+    X = to_dosage(check_genotypes(X, "01", name="wheat.X"), "01")
     notes = [
-        "markers: DArT, 0/1 for inbred lines; no map, column order is not genomic order",
+        "markers: DArT, published 0/1 for inbred lines, held as dosages 0/2 (source_coding '01'); no map, "
+        "column order is not genomic order",
         f"y: grain yield in environment {key} ({WHEAT_ENVIRONMENTS[key]}), standardised upstream",
     ]
-    if coding == "012":
-        X = X * 2
-        notes.insert(0, "markers recoded 0/1 -> 0/2 (additive dosage scale)")
     return Dataset(
         X=X,
         y=y,
@@ -362,7 +376,7 @@ def load_wheat(env: str | int = "1", coding: str = "01") -> Dataset:
         markers=markers,
         name="wheat",
         trait=f"yield {WHEAT_ENVIRONMENTS[key]} (env {key})",
-        coding=coding,
+        source_coding="01",
         folds=np.asarray(objs["wheat.sets"]),
         A=A[np.ix_(ai, ai)],
         notes=notes,
@@ -418,7 +432,7 @@ def load_mice(trait: str = "Obesity.BMI", x_chromosome: str = "drop") -> Dataset
                        "alleles": mp["alleles"].astype(str).to_numpy(), "counted": alleles[1].to_numpy(),
                        "other": alleles[0].to_numpy()}, index=pd.Index(markers, name="marker"))
     y = pheno[trait].astype("float64").to_numpy(na_value=np.nan)
-    X = check_genotypes(X, "012", name="mice.X")
+    X = np.asarray(X, dtype=np.float64)  # checked once, by the Dataset
     notes = ["markers: SNP allele counts 0/1/2 in mice.map order",
              "map: 'counted' is assumed to be the second of mice.map's alleles, the one the marker name ends "
              "with (e.g. rs13475700_A: A); BGLR does not document which allele X counts"]
@@ -442,7 +456,7 @@ def load_mice(trait: str = "Obesity.BMI", x_chromosome: str = "drop") -> Dataset
         markers=markers,
         name="mice",
         trait=trait,
-        coding="012",
+        source_coding="012",
         covariates=covs,
         A=A[np.ix_(ai, ai)],
         map=mp,

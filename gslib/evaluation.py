@@ -11,7 +11,10 @@ guarantees no leakage, since the test individuals reach the model only through `
 
 from __future__ import annotations
 
-import inspect
+import hashlib
+import json
+import os
+import re
 import sys
 import time
 import warnings
@@ -150,7 +153,9 @@ def fit_summary(est) -> dict:
 
 
 def _accepts_covariates(model) -> bool:
-    return "covariates" in inspect.signature(model.fit).parameters
+    """gslib's estimators declare ``covariates=`` (they carry :class:`~gslib.checks.CovariatesNotRouted`);
+    any other regressor is wrapped in :class:`WithCovariates` when there are covariates."""
+    return isinstance(model, CovariatesNotRouted)
 
 
 def _is_pairwise(model) -> bool:
@@ -219,32 +224,79 @@ def _check_folds(folds: np.ndarray, y: np.ndarray, tasks: list) -> None:
                          "individuals with different values: use fewer folds (n_splits) or merge small folds.")
 
 
+def settings_text(estimator) -> str:
+    """The estimator's repr without memory addresses (a builder function prints as
+    ``<function build_cnn at 0x...>``, different in every process): what a cache key stands for."""
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(estimator))
+
+
+def settings_key(estimator) -> str:
+    """A short hash of :func:`settings_text`: the cache folder of one model's settings."""
+    return hashlib.sha256(settings_text(estimator).encode()).hexdigest()[:12]
+
+
+CACHE_READS = [0]
+"""Folds :func:`cross_validate` has read from a cache in this process (reported in provenance)."""
+
+
+def _run_fold(model, X, y, train, test, covariates, pairwise, path):
+    """One fold's record, from the cache file ``path`` when it exists, else computed (and stored)."""
+    if path is not None and path.is_file():
+        CACHE_READS[0] += 1
+        return json.loads(path.read_text())
+    metrics, pred = evaluate_fold(model, X, y, train, test, covariates=covariates, pairwise=pairwise)
+    rec = {"metrics": metrics, "test": test.tolist(), "pred": pred["pred"].tolist(),
+           "pred_genetic": pred["pred_genetic"].tolist()}
+    if path is not None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(rec))
+        os.replace(tmp, path)  # a fold is cached whole or not at all
+    return rec
+
+
 def cross_validate(
     model,
-    X,
-    y,
+    data,
+    y=None,
     folds=None,
     *,
     covariates=None,
+    features=None,
     n_splits: int = 10,
     random_state: int = 0,
     model_name: str | None = None,
     ids=None,
+    test_folds=None,
+    cache=None,
     progress: bool | None = None,
     return_predictions: bool = False,
 ):
-    """Cross-validate ``model`` and return one row of metrics per test fold.
+    """Cross-validate ``model`` and return one row of metrics per test fold: the one fold loop
+    of gslib (the chapters, :func:`gslib.zoo.run` and the benchmark command all use it).
 
     Parameters
     ----------
     model : a gslib or scikit-learn regressor (cloned for each fold, never refitted in place)
-    X : array (n, p) of markers, or (n, n) relationship matrix for a ``precomputed`` kernel
-    y : array (n,); individuals with NaN are never trained on nor scored
-    folds : array (n,) of fold ids, or (r, n) for r repeats; None: seeded ``n_splits``-fold
+    data : Dataset, or array (n, p) of markers
+        A :class:`~gslib.datasets.Dataset` gives the markers (checked once, when it was made: the
+        folds do not scan them again), ``y``, ``ids`` and, unless ``folds`` is given, its
+        published folds (wheat: BGLR's ``wheat.sets``). An array is the markers, or with a
+        ``precomputed`` kernel the (n, n) relationship matrix.
+    y : array (n,), with an array ``data``; individuals with NaN are never trained on nor scored
+    folds : array (n,) of fold ids, or (r, n) for r repeats; None: the Dataset's folds, else
+        seeded ``n_splits``-fold (``random_state``)
     covariates : DataFrame or array (n, k), optional
-        Sliced per fold and passed as ``covariates=`` to ``fit`` and ``predict``; a model
-        whose ``fit`` does not take them is wrapped in :class:`WithCovariates`.
+        Sliced per fold and passed as ``covariates=`` to ``fit`` and ``predict``: every gslib
+        model declares them; any other regressor is wrapped in :class:`WithCovariates`.
+    features : array, optional
+        With a Dataset: the model's input instead of ``data.X`` (e.g. the pedigree ``data.A``).
     model_name : str, optional (default: the estimator's class name)
+    test_folds : list of int, optional
+        Only these folds (of the first repeat's ids): to split a long run, or a live check of one fold.
+    cache : folder, optional
+        Each fold's record (metrics, test rows, predictions) is stored as
+        ``cache/<settings key>/fold-<k>.json`` and reused by later calls with the same model
+        settings (:func:`settings_key`), so a stopped run resumes. The benchmark command uses it.
     progress : bool, optional
         Show a progress bar (default: only on a terminal, never inside notebooks).
     return_predictions : bool
@@ -256,9 +308,35 @@ def cross_validate(
     spearman, top20, constant, fit_seconds`` (``r_genomic`` only where the model predicts a
     genetic part); with ``return_predictions`` also a DataFrame ``model, repeat, fold, id, y,
     pred, pred_genetic``.
+
+    Examples
+    --------
+    >>> from gslib.linear import GBLUP
+    >>> from gslib.simulate import simulate_dataset
+    >>> sim = simulate_dataset(200, 300, n_qtl=10, H2=0.6, random_state=3)
+    >>> scores = cross_validate(GBLUP(), sim, n_splits=5)
+    >>> len(scores), bool(scores["r"].mean() > 0.2)
+    (5, True)
     """
+    from pathlib import Path
+
     from sklearn.utils.validation import check_array
 
+    from .datasets import Dataset
+
+    if isinstance(data, Dataset):
+        if y is not None:
+            raise ValueError("with a Dataset, y is data.y: do not pass y (or pass the arrays instead of the Dataset).")
+        X = data.X if features is None else features
+        y, ids = data.y, data.ids if ids is None else ids
+        if folds is None and data.folds is not None:
+            folds = data.folds
+    else:
+        if y is None:
+            raise ValueError("pass y (the phenotypes) with a marker matrix, or pass a Dataset.")
+        if features is not None:
+            raise ValueError("features= goes with a Dataset; with arrays, pass the features as the second argument.")
+        X = data
     n = len(y)
     y = check_phenotype(y, n)
     pairwise = _is_pairwise(model)
@@ -281,25 +359,39 @@ def cross_validate(
     ids = np.arange(n).astype(str) if ids is None else np.asarray(ids).astype(str)
     observed = ~np.isnan(y)
     tasks = [(r, k) for r in range(folds.shape[0]) for k in np.unique(folds[r])]
+    if test_folds is not None:
+        wanted = np.asarray(test_folds)
+        known = np.unique(folds[0])
+        if not np.isin(wanted, known).all():
+            raise ValueError(f"the folds are {known.tolist()}; got test_folds={wanted.tolist()}.")
+        tasks = [(0, k) for k in wanted]
     _check_folds(folds, y, tasks)
+    folder = None
+    if cache is not None:
+        folder = Path(cache) / settings_key(model)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "settings.txt").write_text(settings_text(model) + "\n")  # what the key stands for
     show = progress if progress is not None else (sys.stderr.isatty() and "ipykernel" not in sys.modules)
     bar = None
     if show:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(tasks), desc=name, leave=False)
+        bar = tqdm(total=len(tasks), desc=name, leave=False, file=sys.stderr)
     rows, preds = [], []
     for r, k in tasks:
         test = np.where((folds[r] == k) & observed)[0]
         train = np.where((folds[r] != k) & observed)[0]
-        row, pred = evaluate_fold(model, X, y, train, test, covariates=covariates, pairwise=pairwise)
+        path = None if folder is None else folder / (f"fold-{int(k)}.json" if r == 0 else f"fold-{int(k)}-r{r}.json")
+        rec = _run_fold(model, X, y, train, test, covariates, pairwise, path)
+        row = rec["metrics"]
         if row["constant"]:
             warnings.warn(f"{name}, fold {k}: constant predictions (collapsed model); r is NaN.",
                           UserWarning, stacklevel=2)
         rows.append({"model": name, "repeat": r, "fold": int(k), **row})
         if return_predictions:
+            test = np.asarray(rec["test"], dtype=np.int64)
             preds.append(pd.DataFrame({"model": name, "repeat": r, "fold": int(k), "id": ids[test],
-                                       "y": y[test], **pred}))
+                                       "y": y[test], "pred": rec["pred"], "pred_genetic": rec["pred_genetic"]}))
         if bar is not None:
             bar.update()
     if bar is not None:

@@ -144,12 +144,10 @@ class Genotypes:
     def from_dataset(cls, data) -> Genotypes:
         """The genotypes of a :class:`~gslib.datasets.Dataset` (e.g. to export them), on the
         0/1/2 dosage scale, with the map columns it has of :data:`MAP_COLUMNS`."""
-        from .checks import to_dosage
-
         mp = None
         if data.map is not None:
             mp = data.map[[c for c in MAP_COLUMNS if c in data.map.columns]].copy()
-        return cls(to_dosage(np.asarray(data.X, dtype=np.float64), data.coding), data.ids, data.markers, mp,
+        return cls(np.asarray(data.X, dtype=np.float64), data.ids, data.markers, mp,
                    f"dataset {data.name}", [])
 
     @property
@@ -804,5 +802,5 @@ def as_dataset(genotypes: Genotypes, phenotypes: pd.DataFrame, trait: str, *, co
     if g.coding == "dosage":
         notes.append("coding 'dosage': imputed calls are fractional (one-hot encoding needs hard calls)")
     return Dataset(X=g.X, y=values.set_axis(pids).loc[g.ids].to_numpy(float), ids=g.ids, markers=g.markers,
-                   name=name, trait=trait, coding=g.coding, covariates=covs, map=mp,
+                   name=name, trait=trait, source_coding=g.coding, covariates=covs, map=mp,
                    notes=notes + [f"genotypes from {g.source}"])

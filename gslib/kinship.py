@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import check_genotypes
+from .checks import check_markers
 
 
 def vanraden(X, freqs: np.ndarray | None = None, other=None) -> np.ndarray:
@@ -34,7 +34,7 @@ def vanraden(X, freqs: np.ndarray | None = None, other=None) -> np.ndarray:
     -------
     array (n, n), symmetric positive semi-definite, or (n, m) with ``other``.
     """
-    X = check_genotypes(X, "012")
+    X = check_markers(X)  # no second scan of a matrix a model or a Dataset has checked
     if freqs is None:
         freqs = X.mean(axis=0) / 2
     freqs = np.asarray(freqs, dtype=np.float64)
@@ -43,14 +43,9 @@ def vanraden(X, freqs: np.ndarray | None = None, other=None) -> np.ndarray:
     if np.any((freqs < 0) | (freqs > 1)):
         raise ValueError("freqs must lie in [0, 1].")
     if other is not None:
-        other = check_genotypes(other, "012", name="other")
+        other = check_markers(other, name="other")
         if other.shape[1] != X.shape[1]:
             raise ValueError(f"other has {other.shape[1]} markers; X has {X.shape[1]}.")
-    return vanraden_unchecked(X, freqs, other)
-
-
-def vanraden_unchecked(X: np.ndarray, freqs: np.ndarray, other: np.ndarray | None = None) -> np.ndarray:
-    """:func:`vanraden` for dosages a model has already validated (no second pass over X)."""
     denom = 2 * np.sum(freqs * (1 - freqs))
     if denom <= 0:
         raise ValueError("every marker is monomorphic: G is undefined.")

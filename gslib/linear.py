@@ -15,18 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils._param_validation import StrOptions
 
-from .checks import (
-    CovariateEncoder,
-    CovariatesNotRouted,
-    check_feature_names,
-    check_phenotype,
-    prepare_markers,
-    take_rows,
-    training_phenotype,
-)
-from .kinship import gaussian_kernel, median_squared_distance, vanraden_unchecked
+from .base import DEPRECATED, MarkerRegressor
+from .checks import check_phenotype
+from .kinship import gaussian_kernel, median_squared_distance, vanraden
 
 
 @dataclass
@@ -184,18 +177,19 @@ KERNELS = ("vanraden", "linear", "gaussian", "precomputed")
 _KERNEL_BLUP_DOCS = """Parameters
     ----------
     kernel : {"vanraden", "linear", "gaussian", "precomputed"}
-        ``"vanraden"`` needs allele dosages (``coding``); ``"linear"`` is ``X_c X_c' / p``
-        with training-centred columns; ``"gaussian"`` is ``exp(-d2 / (scale * median d2))``
-        averaged over ``scales`` (median over training pairs); ``"precomputed"``: ``X`` is the
-        kernel itself, (n_train x n_train) in fit and (n_new x n_train) in predict.
+        ``"vanraden"`` (allele dosages 0..2 in ``X``); ``"linear"`` is ``X_c X_c' / p`` with
+        training-centred columns; ``"gaussian"`` is ``exp(-d2 / (scale * median d2))`` averaged
+        over ``scales`` (median over training pairs); ``"precomputed"``: ``X`` is the kernel
+        itself, (n_train x n_train) in fit and (n_new x n_train) in predict. ``"linear"`` and
+        ``"gaussian"`` accept any finite real features.
     scales : tuple of float
         Bandwidth multipliers of the Gaussian kernel; several give their average (kernel
         averaging).
-    coding : {"012", "01", "-101", "dosage"} or None
-        Declared marker coding, checked on input and converted to dosages for ``vanraden``;
-        None accepts any real numbers (not with ``vanraden``).
     random : tuple of str
         Covariate columns fitted as random effects (iid levels) instead of fixed.
+    coding : deprecated
+        Models take dosages; convert other codings where the data come in
+        (:func:`gslib.checks.to_dosage`). Still honoured, with a ``FutureWarning``, until gslib 0.3.
 
     Attributes
     ----------
@@ -211,8 +205,11 @@ _KERNEL_BLUP_DOCS = """Parameters
     part alone); predict_parts(X, covariates=None) (both at once)
 """
 
+CODING = [StrOptions({"012", "01", "-101", "dosage", DEPRECATED}), None]
+"""Parameter constraint of the deprecated ``coding=`` (every gslib model)."""
 
-class KernelBLUP(CovariatesNotRouted, RegressorMixin, BaseEstimator):
+
+class KernelBLUP(MarkerRegressor):
     """BLUP of genetic values under a kernel, variance components by REML (chapter 2).
 
     ``y = W b + g + e``, ``g ~ N(0, s2_g K)``: GBLUP with VanRaden's G, RKHS regression with
@@ -223,45 +220,39 @@ class KernelBLUP(CovariatesNotRouted, RegressorMixin, BaseEstimator):
 
     {parameters}    """
 
-    def __init__(self, kernel: str = "vanraden", scales: tuple = (1.0,), coding: str | None = "012",
-                 random: tuple = ()):
+    _parameter_constraints = {
+        "kernel": [StrOptions(set(KERNELS))],
+        "scales": ["array-like"],
+        "random": ["array-like"],
+        "coding": CODING,
+    }
+
+    def __init__(self, kernel: str = "vanraden", scales: tuple = (1.0,), random: tuple = (),
+                 coding: str | None = DEPRECATED):
         self.kernel = kernel
         self.scales = scales
-        self.coding = coding
         self.random = random
+        self.coding = coding
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.pairwise = self.kernel == "precomputed"
-        return tags
+    def _pairwise(self) -> bool:
+        return self.kernel == "precomputed"
+
+    def _needs_dosage(self) -> bool:
+        return self.kernel == "vanraden"
+
+    def _validate_markers(self, X, *, reset: bool) -> np.ndarray:
+        if reset and self.kernel == "vanraden" and self.coding is None:
+            raise ValueError("kernel='vanraden' needs allele dosages (coding=None declared arbitrary features).")
+        return super()._validate_markers(X, reset=reset)
 
     # -- kernels
-    def _check_X(self, X, fitting: bool) -> np.ndarray:
-        if self.kernel not in KERNELS:
-            raise ValueError(f"kernel must be one of {KERNELS}; got {self.kernel!r}.")
-        if self.kernel == "precomputed":
-            K = np.asarray(X, dtype=np.float64)
-            if K.ndim != 2 or not np.isfinite(K).all():
-                raise ValueError("a precomputed kernel must be a finite 2-D matrix.")
-            if fitting and K.shape[0] != K.shape[1]:
-                raise ValueError(f"the training kernel must be square; got {K.shape}.")
-            if not fitting and K.shape[1] != self.n_train_:
-                raise ValueError(f"the kernel must have {self.n_train_} columns (training individuals); got {K.shape}.")
-            return K
-        check_feature_names(self, X, reset=fitting)
-        if self.coding is None and self.kernel == "vanraden":
-            raise ValueError("kernel='vanraden' needs a marker coding (coding='012', '01' or '-101').")
-        return prepare_markers(X, self.coding, n_features=None if fitting else self.n_features_in_,
-                               owner=type(self).__name__)
-
     def _kernel_train(self, X: np.ndarray) -> np.ndarray:
         if self.kernel == "precomputed":
             return X
+        self.X_train_ = X
         if self.kernel == "vanraden":
             self.freqs_ = X.mean(axis=0) / 2
-            self.X_train_ = X
-            return vanraden_unchecked(X, self.freqs_)
-        self.X_train_ = X
+            return vanraden(X, self.freqs_)
         if self.kernel == "linear":
             self.center_ = X.mean(axis=0)
             Z = X - self.center_
@@ -271,19 +262,23 @@ class KernelBLUP(CovariatesNotRouted, RegressorMixin, BaseEstimator):
             raise ValueError("scales must be positive numbers.")
         return np.mean([gaussian_kernel(X, bandwidth=s * self.bandwidth_) for s in self.scales], axis=0)
 
-    def _kernel_new(self, X: np.ndarray) -> np.ndarray:
+    def _genetic(self, X: np.ndarray) -> np.ndarray:
         if self.kernel == "precomputed":
-            return X
-        if self.kernel == "vanraden":
-            return vanraden_unchecked(self.X_train_, self.freqs_, other=X).T
-        if self.kernel == "linear":
-            return (X - self.center_) @ (self.X_train_ - self.center_).T / X.shape[1]
-        return np.mean([gaussian_kernel(X, self.X_train_, bandwidth=s * self.bandwidth_) for s in self.scales], axis=0)
+            K = X
+        elif self.kernel == "vanraden":
+            K = vanraden(self.X_train_, self.freqs_, other=X).T
+        elif self.kernel == "linear":
+            K = (X - self.center_) @ (self.X_train_ - self.center_).T / X.shape[1]
+        else:
+            K = np.mean([gaussian_kernel(X, self.X_train_, bandwidth=s * self.bandwidth_) for s in self.scales], axis=0)
+        return K @ self.alpha_
 
     # -- covariates
     def _split_covariates(self, covariates):
         if not self.random:
             return covariates, None
+        import pandas as pd
+
         if not isinstance(covariates, pd.DataFrame):
             raise ValueError(f"random={self.random!r} needs covariates as a DataFrame with those columns.")
         missing = [c for c in self.random if c not in covariates.columns]
@@ -292,23 +287,13 @@ class KernelBLUP(CovariatesNotRouted, RegressorMixin, BaseEstimator):
         fixed = covariates.drop(columns=list(self.random))
         return (fixed if fixed.shape[1] else None), covariates[list(self.random)]
 
+    def _fixed_covariates(self, covariates):
+        return self._split_covariates(covariates)[0]
+
     def fit(self, X, y, covariates=None):
         """Estimate variance components by REML and the BLUP of the genetic values."""
-        X = self._check_X(X, fitting=True)
-        n = X.shape[0]
-        y, obs = training_phenotype(y, n)
-        if not obs.all():
-            X = X[np.ix_(obs, obs)] if self.kernel == "precomputed" else X[obs]
-            y, covariates = y[obs], take_rows(covariates, obs)
-        if y.size < 3:
-            raise ValueError(f"need at least 3 individuals with phenotypes; got n_samples = {y.size}.")
-        self.n_features_in_ = X.shape[1]
-        self.n_train_ = X.shape[0]
-        fixed, rand = self._split_covariates(covariates)
-        self.encoder_ = CovariateEncoder().fit(fixed, y.size)
-        W = self.encoder_.transform(fixed, y.size)
-        if np.linalg.matrix_rank(W) < W.shape[1]:
-            raise ValueError("the fixed covariates are collinear with each other or the intercept.")
+        X, y, covariates, W = self._fit_inputs(X, y, covariates)
+        rand = self._split_covariates(covariates)[1]
         K = self._kernel_train(X)
         self.random_levels_ = {}
         if rand is None:
@@ -338,32 +323,14 @@ class KernelBLUP(CovariatesNotRouted, RegressorMixin, BaseEstimator):
         self.heritability_ = self.sigma2_g_ / (self.sigma2_g_ + self.sigma2_e_)
         return self
 
-    def _check_fitted(self):
-        if not hasattr(self, "alpha_"):
-            from sklearn.exceptions import NotFittedError
-            raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit first.")
-
-    def predict_genetic(self, X) -> np.ndarray:
-        """Predicted genetic values (the kernel part alone, without fixed or other random effects)."""
-        self._check_fitted()
-        X = self._check_X(X, fitting=False)
-        return self._kernel_new(X) @ self.alpha_
-
-    def predict(self, X, covariates=None) -> np.ndarray:
-        """Fixed effects plus genetic values (plus random covariate effects for known levels)."""
-        return self.predict_parts(X, covariates)[0]
-
-    def predict_parts(self, X, covariates=None) -> tuple[np.ndarray, np.ndarray]:
-        """``(predict(X, covariates), predict_genetic(X))`` with one kernel evaluation."""
-        g = self.predict_genetic(X)
-        m = g.shape[0]
+    def _fixed_part(self, covariates, m: int) -> np.ndarray:
         fixed, rand = self._split_covariates(covariates) if self.random else (covariates, None)
-        out = self.encoder_.transform(fixed, m) @ self.beta_ + g
+        out = self.encoder_.transform(fixed, m) @ self.beta_
         if rand is not None:
             for col, levels in self.random_levels_.items():
                 effects = dict(zip(levels, self.random_effects_[col]))
-                out += np.array([effects.get(v, 0.0) for v in rand[col].astype(str)])
-        return out, g
+                out = out + np.array([effects.get(v, 0.0) for v in rand[col].astype(str)])
+        return out
 
 
 class GBLUP(KernelBLUP):
@@ -373,15 +340,15 @@ class GBLUP(KernelBLUP):
     Examples
     --------
     >>> from gslib.simulate import simulate_dataset
-    >>> sim = simulate_dataset(300, 500, n_qtl=20, H2=0.5, seed=1)
+    >>> sim = simulate_dataset(300, 500, n_qtl=20, H2=0.5, random_state=1)
     >>> model = GBLUP().fit(sim.X[:250], sim.y[:250])
     >>> round(float(model.heritability_), 2) > 0
     True
     """
 
-    def __init__(self, kernel: str = "vanraden", scales: tuple = (1.0,), coding: str | None = "012",
-                 random: tuple = ()):
-        super().__init__(kernel=kernel, scales=scales, coding=coding, random=random)
+    def __init__(self, kernel: str = "vanraden", scales: tuple = (1.0,), random: tuple = (),
+                 coding: str | None = DEPRECATED):
+        super().__init__(kernel=kernel, scales=scales, random=random, coding=coding)
 
 
 class RKHS(KernelBLUP):
@@ -393,12 +360,12 @@ class RKHS(KernelBLUP):
 
     {parameters}"""
 
-    def __init__(self, kernel: str = "gaussian", scales: tuple = (1.0,), coding: str | None = "012",
-                 random: tuple = ()):
-        super().__init__(kernel=kernel, scales=scales, coding=coding, random=random)
+    def __init__(self, kernel: str = "gaussian", scales: tuple = (1.0,), random: tuple = (),
+                 coding: str | None = DEPRECATED):
+        super().__init__(kernel=kernel, scales=scales, random=random, coding=coding)
 
 
-class RRBLUP(CovariatesNotRouted, RegressorMixin, BaseEstimator):
+class RRBLUP(MarkerRegressor):
     """Ridge-regression BLUP of marker effects (chapter 2).
 
     ``y = W b + Z u + e`` with ``Z`` the dosages centred by twice the training allele
@@ -408,6 +375,11 @@ class RRBLUP(CovariatesNotRouted, RegressorMixin, BaseEstimator):
     (q + p) x (q + p) system) or, equivalently, ``u = Z' (Z Z' + lambda I)^-1 (y - W b)``
     (``"dual"``, n x n; the default ``"auto"`` takes the smaller).
 
+    Parameters
+    ----------
+    solver : {"auto", "primal", "dual"}
+    coding : deprecated (see :class:`GBLUP`)
+
     Attributes
     ----------
     coef_ : marker effects on the dosage scale; beta_ : fixed effects; lambda_ : s2_e / s2_u;
@@ -415,25 +387,20 @@ class RRBLUP(CovariatesNotRouted, RegressorMixin, BaseEstimator):
     heritability_ : REML genomic heritability.
     """
 
-    def __init__(self, coding: str = "012", solver: str = "auto"):
-        self.coding = coding
-        self.solver = solver
+    _inputs = "dosage"
+    _parameter_constraints = {"solver": [StrOptions({"auto", "primal", "dual"})], "coding": CODING}
 
-    def fit(self, X, y, covariates=None):
-        if self.solver not in ("auto", "primal", "dual"):
-            raise ValueError(f"solver must be 'auto', 'primal' or 'dual'; got {self.solver!r}.")
-        check_feature_names(self, X, reset=True)
-        X = prepare_markers(X, self.coding)
-        y, obs = training_phenotype(y, X.shape[0])
-        if not obs.all():
-            X, y, covariates = X[obs], y[obs], take_rows(covariates, obs)
+    def __init__(self, solver: str = "auto", coding: str | None = DEPRECATED):
+        self.solver = solver
+        self.coding = coding
+
+    def _fit(self, X, y, W):
         n, p = X.shape
-        self.n_features_in_ = p
         self.freqs_ = X.mean(axis=0) / 2
         c = 2 * np.sum(self.freqs_ * (1 - self.freqs_))
+        if c <= 0:
+            raise ValueError("every marker is monomorphic in the training individuals.")
         Z = X - 2 * self.freqs_
-        self.encoder_ = CovariateEncoder().fit(covariates, n)
-        W = self.encoder_.transform(covariates, n)
         res = reml(y, Z @ Z.T / c, W)
         self.heritability_ = res.h2
         self.sigma2_e_ = res.sigma2_e
@@ -451,24 +418,10 @@ class RRBLUP(CovariatesNotRouted, RegressorMixin, BaseEstimator):
             ViW = np.linalg.solve(Vs, W)
             self.beta_ = np.linalg.solve(W.T @ ViW, ViW.T @ y)
             self.coef_ = Z.T @ np.linalg.solve(Vs, y - W @ self.beta_)
-        return self
 
-    def predict_genetic(self, X) -> np.ndarray:
+    def _genetic(self, X):
         """Genomic breeding values ``Z_new u`` (training allele frequencies)."""
-        if not hasattr(self, "coef_"):
-            from sklearn.exceptions import NotFittedError
-            raise NotFittedError("This RRBLUP is not fitted yet; call fit first.")
-        check_feature_names(self, X, reset=False)
-        X = prepare_markers(X, self.coding, n_features=self.n_features_in_, owner="RRBLUP")
         return (X - 2 * self.freqs_) @ self.coef_
-
-    def predict(self, X, covariates=None) -> np.ndarray:
-        return self.predict_parts(X, covariates)[0]
-
-    def predict_parts(self, X, covariates=None) -> tuple[np.ndarray, np.ndarray]:
-        """``(predict(X, covariates), predict_genetic(X))``."""
-        g = self.predict_genetic(X)
-        return self.encoder_.transform(covariates, g.shape[0]) @ self.beta_ + g, g
 
 
 for _cls in (KernelBLUP, GBLUP, RKHS):

@@ -3,33 +3,22 @@
 Every builder takes ``input_shape`` first and returns an uncompiled ``keras.Model`` with one
 linear output, so :class:`KerasRegressor` wraps any of them and the evaluation harness treats a
 network like GBLUP. This module is the only one in gslib that imports TensorFlow (``import
-gslib`` stays fast); it fixes TensorFlow's log level and oneDNN setting before the import, so
-notebooks stay clean and results are reproducible bit for bit on the CPU.
+gslib`` stays fast); TensorFlow's log level and oneDNN setting are fixed by ``import gslib``
+itself (:mod:`gslib`), so they hold whatever a notebook imports first once gslib is imported.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
+from numbers import Integral, Real
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # 3: also the cuInit error of GPU builds on CPU machines
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+import numpy as np
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import Interval, StrOptions
 
-import numpy as np  # noqa: E402
-from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-
-from .checks import (  # noqa: E402
-    ENCODINGS,
-    check_feature_names,
-    collapsed,
-    encode,
-    prepare_markers,
-    take_rows,
-    training_phenotype,
-    windows,
-)
+from .base import DEPRECATED, MarkerRegressor
+from .checks import ENCODINGS, collapsed, encode, onehot_classes, windows
 
 FIGURE2_HIDDEN = (3, 2, 4, 4, 6)
 """Hidden-layer widths of the review's Figure 2 network (five hidden layers)."""
@@ -289,84 +278,7 @@ def build_conv_lstm(
     return keras.Model(inputs, _dense_head(x, dense, activation, dropout, reg, "dense"), name=name)
 
 
-def fit_recall(
-    cell: str,
-    lag: int,
-    *,
-    lead: int = 5,
-    n_train: int = 1500,
-    n_test: int = 500,
-    units: int = 16,
-    epochs: int = 20,
-    learning_rate: float = 0.01,
-    batch_size: int = 32,
-    forget_bias: float | None = 5.0,
-    seed: int = 0,
-) -> dict:
-    """Train one recurrent network on the memory task of chapter 6.
-
-    A network from :func:`build_rnn` (``forget_bias`` for the LSTM only; ``None`` keeps Keras's
-    default of 1) learns :func:`gslib.simulate.recall_task` sequences of ``lead + lag`` steps
-    (the marked step has ``lead`` noise steps before it) by mean squared error on the -1/+1
-    target, with Adam, for a fixed number of ``epochs`` (no early stopping: the point is whether
-    the network learns at all). The data are seeded by ``seed`` and ``lag``, so every cell sees
-    the same sequences.
-
-    Returns
-    -------
-    dict with ``model`` (the trained keras.Model), ``x_test``, ``y_test``, ``accuracy`` (share
-    of test sequences whose prediction has the target's sign; chance 50%), ``final_loss``
-    (training) and ``seconds`` (training time)
-    """
-    from .simulate import recall_task
-
-    keras = _keras()
-    if cell not in RECURRENT:
-        raise ValueError(f"cell must be one of {RECURRENT}; got {cell!r}.")
-    if not isinstance(lead, (int, np.integer)) or lead < 0:
-        raise ValueError(f"lead must be an integer >= 0; got {lead!r}.")
-    if not isinstance(lag, (int, np.integer)) or lag < 1:
-        raise ValueError(f"lag must be a positive integer; got {lag!r}.")
-    x, y = recall_task(n_train + n_test, int(lead + lag), int(lag), seed=seed + 1000 + int(lag))
-    keras.utils.set_random_seed(seed)
-    extra = {"forget_bias": forget_bias} if cell == "lstm" and forget_bias is not None else {}
-    model = build_rnn(x.shape[1:], units=units, cell=cell, **extra)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
-    start = time.perf_counter()
-    history = model.fit(x[:n_train], y[:n_train], epochs=epochs, batch_size=batch_size, verbose=0)
-    seconds = time.perf_counter() - start
-    pred = np.asarray(model.predict(x[n_train:], verbose=0)).ravel()
-    return {"model": model, "x_test": x[n_train:], "y_test": y[n_train:],
-            "accuracy": float(np.mean(np.sign(pred) == y[n_train:])),
-            "final_loss": float(history.history["loss"][-1]), "seconds": seconds}
-
-
-def recall_experiment(lags: Sequence[int], cells: Sequence[str] = ("rnn", "lstm"), *, return_fits: bool = False,
-                      **kwargs):
-    """:func:`fit_recall` for every ``lag`` and ``cell`` (same sequences for every cell).
-
-    Returns
-    -------
-    pandas.DataFrame with columns lag, cell, accuracy, final_loss (training), seconds; with
-    ``return_fits`` also a dict ``{(lag, cell): fit_recall's result}`` (the trained networks).
-    """
-    import pandas as pd
-
-    lags = list(lags)
-    if not lags or not all(isinstance(lag, (int, np.integer)) and lag >= 1 for lag in lags):
-        raise ValueError(f"lags must be positive integers; got {lags!r}.")
-    unknown = [c for c in cells if c not in RECURRENT]
-    if unknown:
-        raise ValueError(f"cells must be among {RECURRENT}; got {unknown!r}.")
-    rows, fits = [], {}
-    for lag in lags:
-        for cell in cells:
-            fit = fits[(int(lag), cell)] = fit_recall(cell, lag, **kwargs)
-            rows.append({"lag": int(lag), "cell": cell, **{k: fit[k] for k in ("accuracy", "final_loss", "seconds")}})
-    return (pd.DataFrame(rows), fits) if return_fits else pd.DataFrame(rows)
-
-
-class KerasRegressor(RegressorMixin, BaseEstimator):
+class KerasRegressor(MarkerRegressor):
     """scikit-learn regressor around any gslib Keras builder.
 
     Inside ``fit`` (so inside the training folds only): markers are standardised, the
@@ -392,11 +304,10 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
     validation_fraction : float
         Share of the training individuals held out for early stopping and the validation
         curve; 0 trains on every individual.
-    coding : str or None
-        Declared marker coding (see :mod:`gslib.checks`); None accepts any real inputs.
     encoding : {"additive", "onehot"}
-        ``"additive"``: standardised dosages, input shape ``(p,)``; ``"onehot"``: one channel per
-        genotype class, input shape ``(p, k)`` (see :func:`gslib.checks.encode`; needs a coding).
+        ``"additive"``: standardised inputs (any finite numbers), input shape ``(p,)``;
+        ``"onehot"``: one channel per genotype class seen in the training individuals
+        (``classes_``), input shape ``(p, k)`` (see :func:`gslib.checks.encode`; needs hard calls).
     random_state : int
         Seeds weights, shuffling, dropout and the validation split.
     n_init : int
@@ -410,12 +321,32 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         (input shape (steps, window x channels); :func:`gslib.checks.windows`, chapter 5).
     chromosomes : array (p,), optional
         Chromosome of each marker (map order), so that no window crosses a chromosome.
+    coding : deprecated
+        Models take dosages; still honoured, with a ``FutureWarning``, until gslib 0.3.
+
+    ``fit(X, y, covariates=None)``: fixed covariates are fitted first by least squares, the
+    network then models what they leave (``predict`` adds both).
     """
+
+    _covariates = "residual"
+    _min_samples = 5
+    _parameter_constraints = {
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "patience": [Interval(Integral, 0, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 0.5, closed="left")],
+        "encoding": [StrOptions(set(ENCODINGS))],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "window": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+        "coding": [str, None],
+    }
 
     def __init__(self, builder: Callable | None = None, builder_kwargs: dict | None = None, epochs: int = 200,
                  batch_size: int = 32, learning_rate: float = 1e-3, patience: int = 20,
-                 validation_fraction: float = 0.1, coding: str | None = "012", encoding: str = "additive",
-                 random_state: int = 0, n_init: int = 1, window: int | None = None, chromosomes=None):
+                 validation_fraction: float = 0.1, encoding: str = "additive", random_state: int = 0,
+                 n_init: int = 1, window: int | None = None, chromosomes=None, coding: str | None = DEPRECATED):
         self.builder = builder
         self.builder_kwargs = builder_kwargs
         self.epochs = epochs
@@ -423,55 +354,39 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.patience = patience
         self.validation_fraction = validation_fraction
-        self.coding = coding
         self.encoding = encoding
         self.random_state = random_state
         self.n_init = n_init
         self.window = window
         self.chromosomes = chromosomes
+        self.coding = coding
 
-    def _inputs(self, X, fitting: bool = False) -> np.ndarray:
-        """Validated markers as the network's input (scaled with the training fold's scaler),
-        cut into windows of ``window`` markers if set (see :func:`gslib.checks.windows`)."""
-        if self.encoding not in ENCODINGS:
-            raise ValueError(f"Unknown encoding {self.encoding!r}; choose one of {ENCODINGS}.")
-        if self.encoding == "onehot" and self.coding is None:
-            raise ValueError("encoding='onehot' needs a genotype coding (coding=None was given).")
-        check_feature_names(self, X, reset=fitting)
-        n_features = None if fitting else self.n_features_in_
+    def _needs_dosage(self) -> bool:
+        return self.encoding == "onehot"
+
+    def _network_inputs(self, X: np.ndarray, fitting: bool = False) -> np.ndarray:
+        """Validated markers as the network's input (scaled with the training fold's scaler, or
+        one-hot with the training fold's classes), cut into windows of ``window`` markers if set
+        (see :func:`gslib.checks.windows`)."""
         if self.encoding == "onehot":
-            Z = encode(X, self.coding, "onehot")
-            if n_features is not None and Z.shape[1] != n_features:
-                raise ValueError(f"X has {Z.shape[1]} features, but KerasRegressor is expecting "
-                                 f"{n_features} features as input (markers).")
+            if fitting:
+                self.classes_ = onehot_classes(X)
+            Z = encode(X, "onehot", classes=self.classes_)
         else:
-            X = prepare_markers(X, self.coding, n_features=n_features, owner="KerasRegressor")
             if fitting:
                 self.x_scaler_ = StandardScaler().fit(X)  # inside the training fold; a constant marker keeps scale 1
             Z = self.x_scaler_.transform(X).astype(np.float32)
-        if fitting:
-            self.n_features_in_ = Z.shape[1]
         if self.window is not None:
             Z = windows(Z, self.window, self.chromosomes)[0]
         return Z
 
-    def fit(self, X, y):
+    def _fit(self, X, y, W):
         """Train the network on the observed individuals (early stopping on a held-out share)."""
         keras = _keras()
-        if not (isinstance(self.epochs, (int, np.integer)) and self.epochs >= 1):
-            raise ValueError(f"epochs must be a positive integer; got {self.epochs!r}.")
-        if not 0 <= self.validation_fraction < 0.5:
-            raise ValueError(f"validation_fraction must be in [0, 0.5); got {self.validation_fraction}.")
-        y, obs = training_phenotype(y, len(X))
-        Z = self._inputs(take_rows(X, obs), fitting=True)
-        y = y[obs]
+        Z = self._network_inputs(X, fitting=True)
         n = Z.shape[0]
-        if n < 5:
-            raise ValueError(f"need at least 5 individuals with phenotypes; got n_samples = {n}.")
         self.y_scaler_ = StandardScaler().fit(y[:, None])
         t = self.y_scaler_.transform(y[:, None])[:, 0].astype(np.float32)
-        if not (isinstance(self.n_init, (int, np.integer)) and self.n_init >= 1):
-            raise ValueError(f"n_init must be a positive integer; got {self.n_init!r}.")
         rng = np.random.default_rng(self.random_state)
         use_val = self.validation_fraction > 0 and n >= 10
         if use_val:
@@ -501,7 +416,6 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
         _, self.model_, self.history_ = best
         self.n_epochs_ = len(self.history_["loss"])
         self.collapsed_ = collapsed(self._predict_scaled(Z))  # y was standardised: sd 1
-        return self
 
     @property
     def summary_(self) -> dict:
@@ -511,13 +425,17 @@ class KerasRegressor(RegressorMixin, BaseEstimator):
     def _predict_scaled(self, Z: np.ndarray) -> np.ndarray:
         return np.asarray(self.model_(Z, training=False)).reshape(-1)
 
-    def predict(self, X) -> np.ndarray:
-        """Predicted phenotypes on the original scale."""
+    def _genetic(self, X) -> np.ndarray:
+        """The network's predictions on the original scale (plus the fixed part in ``predict``)."""
+        pred = self._predict_scaled(self._network_inputs(X))
+        return self.y_scaler_.inverse_transform(pred[:, None])[:, 0]
+
+    def _inputs_for(self, X) -> np.ndarray:
+        """The network input of new individuals ``X`` (validated as in ``predict``)."""
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "model_")
-        pred = self._predict_scaled(self._inputs(X))
-        return self.y_scaler_.inverse_transform(pred[:, None])[:, 0]
+        return self._network_inputs(self._validate_markers(X, reset=False))
 
 
 # ----------------------------------------------------------------------------- interpretation
@@ -541,7 +459,7 @@ def activation_map(regressor: KerasRegressor, X, layer: str = "conv1") -> np.nda
     keras = _keras()
     model = _fitted_model(regressor)
     sub = keras.Model(model.input, model.get_layer(layer).output)
-    return np.asarray(sub(regressor._inputs(X), training=False))
+    return np.asarray(sub(regressor._inputs_for(X), training=False))
 
 
 def saliency(regressor: KerasRegressor, X, method: str = "gradient_x_input", steps: int = 32) -> np.ndarray:
@@ -561,7 +479,7 @@ def saliency(regressor: KerasRegressor, X, method: str = "gradient_x_input", ste
     if not (isinstance(steps, (int, np.integer)) and steps >= 1):
         raise ValueError(f"steps must be a positive integer; got {steps!r}.")
     model = _fitted_model(regressor)
-    Z = tf.constant(regressor._inputs(X))
+    Z = tf.constant(regressor._inputs_for(X))
 
     def grad(inputs):
         with tf.GradientTape() as tape:

@@ -44,8 +44,10 @@ from .io import Genotypes
 from .qc import MarkerPanel, Report, align
 
 FORMAT = "gsmodel"
-VERSION = 2
-"""Version 2 records a sha256 per member; version 1 files (no hashes) still load, with a warning."""
+VERSION = 3
+"""Version 3 (gslib 0.2) records no marker coding: models are fitted on dosages. Version 2 records a
+sha256 per member and the coding (still read: new genotypes are converted to it); version 1 files
+(no hashes) still load, with a warning."""
 
 ALLOWED_TYPES: frozenset[str] = frozenset({
     # gslib's estimators and what they hold
@@ -122,8 +124,8 @@ def _owner(root, dotted: str):
     return obj, dotted.split(".")[-1]
 
 
-def save_model(estimator, path, *, panel: MarkerPanel, coding: str, description: str = "") -> Path:
-    """Save a fitted estimator with the markers and coding it was trained on.
+def save_model(estimator, path, *, panel: MarkerPanel, description: str = "", coding: str | None = None) -> Path:
+    """Save a fitted estimator with the markers it was trained on.
 
     Parameters
     ----------
@@ -131,12 +133,12 @@ def save_model(estimator, path, *, panel: MarkerPanel, coding: str, description:
     path : file name (``.gsmodel`` is added when there is no suffix)
     panel : MarkerPanel
         The training markers (:meth:`MarkerPanel.from_data` on the training data).
-    coding : str
-        The coding of the matrix the estimator was fitted on (e.g. ``"012"``, ``"dosage"``).
+    coding : deprecated
+        Models are fitted on dosages; ignored, with a ``FutureWarning``, until gslib 0.3.
     """
-    from .checks import _check_coding
-
-    _check_coding(coding)
+    if coding is not None:
+        warnings.warn("save_model(coding=...) is deprecated and ignored: models are fitted on allele dosages.",
+                      FutureWarning, stacklevel=2)
     n_features = getattr(estimator, "n_features_in_", None)
     if n_features is None:
         raise ValueError("the estimator is not fitted (no n_features_in_): fit it before saving.")
@@ -155,7 +157,7 @@ def save_model(estimator, path, *, panel: MarkerPanel, coding: str, description:
     info = {"format": FORMAT, "version": VERSION, "gslib_version": _gslib_version(),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
-            "coding": coding, "n_markers": int(len(panel.markers)), "description": description,
+            "n_markers": int(len(panel.markers)), "description": description,
             "networks": {f"network-{k}.keras": where for k, (_, _, _, where) in enumerate(networks)}}
     members = {"estimator.skops": blob, "panel.csv": panel.to_frame().to_csv(index=False).encode()}
     with tempfile.TemporaryDirectory() as tmp:
@@ -179,11 +181,12 @@ def _gslib_version() -> str:
 
 @dataclass
 class SavedModel:
-    """A model loaded by :func:`load_model`: the estimator, its marker panel and coding."""
+    """A model loaded by :func:`load_model`: the estimator, its marker panel and the scale it was
+    fitted on (``"dosage"``; files saved before gslib 0.2 record the old ``coding``)."""
 
     estimator: object
     panel: MarkerPanel
-    coding: str
+    coding: str = "dosage"
     info: dict = field(default_factory=dict)
 
     def predict(self, genotypes, *, missing: str = "mean", covariates=None, unknown_levels: str = "raise",
@@ -226,12 +229,15 @@ class SavedModel:
             X, report = align(genotypes, self.panel, missing=missing, max_missing=max_missing, flips=flips)
         for w in caught:  # said again at the caller's line, not inside gslib
             warnings.warn(w.message, w.category, stacklevel=2)
-        if self.coding != "dosage" and not np.isin(X, (0.0, 1.0, 2.0)).all():
+        needs_hard_calls = self.coding not in ("dosage",) or getattr(self.estimator, "encoding", None) == "onehot"
+        if needs_hard_calls and not np.isin(X, (0.0, 1.0, 2.0)).all():
             raise ValueError(self._hard_call_message())
-        if self.coding not in ("012", "dosage"):
+        if self.coding not in ("012", "dosage"):  # a file saved before gslib 0.2
             X = _from_dosage(X, self.coding)
         kwargs = {} if covariates is None else {"covariates": covariates}
-        pred = np.asarray(self.estimator.predict(X, **kwargs), dtype=np.float64).ravel()
+        with warnings.catch_warnings():  # an old file's model still carries its coding: not the caller's doing
+            warnings.filterwarnings("ignore", message="coding= is deprecated", category=FutureWarning)
+            pred = np.asarray(self.estimator.predict(X, **kwargs), dtype=np.float64).ravel()
         return pd.Series(pred, index=pd.Index(genotypes.ids, name="id"), name="prediction"), report
 
     def _as_genotypes(self, genotypes) -> Genotypes:
@@ -255,12 +261,12 @@ class SavedModel:
     def _hard_call_message(self) -> str:
         name = type(self.estimator).__name__
         onehot = getattr(self.estimator, "encoding", None) == "onehot"
-        args = "coding='dosage', encoding='additive', ..." if onehot else "coding='dosage', ..."
-        return (f"the model was trained on hard calls (coding {self.coding!r}) but the new data need imputed values "
-                "(missing markers or calls). Either give complete genotypes, or retrain on the dosage scale: "
-                f"model = {name}({args}).fit(X, y) with X on 0..2 (a Dataset from gslib.io.as_dataset(..., qc={{}}) "
-                "has data.coding == 'dosage' once gaps were imputed; an inbred '01' matrix becomes X * 2), then "
-                "save_model(model, path, panel=panel, coding='dosage').")
+        what = "one-hot genotype classes" if onehot else f"hard calls (coding {self.coding!r}, a file saved before gslib 0.2)"
+        args = "encoding='additive', ..." if onehot else "..."
+        return (f"the model was trained on {what} but the new data need imputed values (missing markers or calls). "
+                "Either give complete genotypes, or retrain with gslib 0.2 on dosages: "
+                f"model = {name}({args}).fit(data.X, data.y) (every loader and gslib.io.as_dataset(..., qc={{}}) give "
+                "dosages), then save_model(model, path, panel=panel).")
 
 
 def _from_dosage(X: np.ndarray, coding: str) -> np.ndarray:
@@ -357,4 +363,4 @@ def load_model(path, *, trusted=()) -> SavedModel:
                 local = Path(tmp) / file
                 local.write_bytes(members[file])
                 setattr(owner, name, keras.saving.load_model(local, safe_mode=True))
-    return SavedModel(estimator, panel, info["coding"], info)
+    return SavedModel(estimator, panel, info.get("coding", "dosage"), info)

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .checks import check_genotypes, to_dosage
+from .checks import check_genotypes, renamed_seed, to_dosage
 
 
 def allele_frequencies(X, coding: str = "012", *, missing: str = "raise") -> np.ndarray:
@@ -128,7 +128,8 @@ def principal_components(X, n_components: int = 2) -> tuple[np.ndarray, np.ndarr
     return scores * signs, lam[:k] / lam.sum()
 
 
-def adjacent_vs_random_r2(X, n_random: int = 20000, seed: int = 0) -> tuple[float, float]:
+@renamed_seed
+def adjacent_vs_random_r2(X, n_random: int = 20000, random_state: int = 0) -> tuple[float, float]:
     """Mean r2 of adjacent columns and of random column pairs.
 
     Whether neighbouring columns carry related information, i.e. whether the column order is
@@ -139,7 +140,7 @@ def adjacent_vs_random_r2(X, n_random: int = 20000, seed: int = 0) -> tuple[floa
     p = X.shape[1]
     if p < 2:
         raise ValueError("need at least two markers.")
-    i = np.random.default_rng(seed).integers(0, p, size=(2, n_random))
+    i = np.random.default_rng(random_state).integers(0, p, size=(2, n_random))
     i = i[:, i[0] != i[1]]
     return (float(np.nanmean(ld_r2(X, np.arange(p - 1), np.arange(1, p)))),
             float(np.nanmean(ld_r2(X, i[0], i[1]))))

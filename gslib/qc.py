@@ -123,13 +123,12 @@ class MarkerPanel:
 
     @classmethod
     def from_data(cls, data) -> MarkerPanel:
-        """From a :class:`Genotypes` or :class:`~gslib.datasets.Dataset` (any coding; frequencies on
-        the 0/1/2 dosage scale)."""
-        coding = getattr(data, "coding", "012")
+        """From a :class:`Genotypes` or :class:`~gslib.datasets.Dataset` (dosages; frequencies of the
+        counted allele)."""
         mp = data.map if data.map is not None else pd.DataFrame(index=data.markers)
         letters = [mp[c].astype(str).to_numpy() if c in mp else np.full(len(data.markers), "") for c in ("counted", "other")]
         return cls(np.asarray(data.markers, dtype=str), *letters,
-                   allele_frequencies(data.X, coding, missing="keep"))
+                   allele_frequencies(data.X, "dosage", missing="keep"))
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"marker": self.markers, "counted": self.counted, "other": self.other, "freq": self.freq})

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .checks import check_genotypes
+from .checks import check_genotypes, renamed_seed
 from .datasets import Dataset
 
 
@@ -32,6 +32,7 @@ class Genotypes:
     settings: dict = field(default_factory=dict)
 
 
+@renamed_seed
 def simulate_genotypes(
     n: int = 500,
     p: int = 2000,
@@ -43,7 +44,7 @@ def simulate_genotypes(
     chromosome_length: float = 1e8,
     recombination_rate: float = 1e-8,
     maf: float = 0.05,
-    seed: int | None = None,
+    random_state: int | None = None,
 ) -> Genotypes:
     """Diploid SNP genotypes from the coalescent with recombination (msprime).
 
@@ -63,7 +64,7 @@ def simulate_genotypes(
     ----------
     n, p : int
         Individuals and markers.
-    seed : int or None
+    random_state : int or None
         Seeds msprime (ancestry, mutations) and the marker draw: the same seed gives the
         same genotypes.
 
@@ -81,7 +82,7 @@ def simulate_genotypes(
         raise ValueError(f"n_populations must be between 1 and n={n}; got {n_populations}.")
     if not 0 <= maf < 0.5:
         raise ValueError(f"maf must be in [0, 0.5); got {maf}.")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     demography = msprime.Demography()
     names = [f"pop{i}" for i in range(n_populations)]
     for name in names:
@@ -144,7 +145,7 @@ def simulate_genotypes(
         ids=np.array([f"ind{i:0{width}d}" for i in range(n)]),
         settings=dict(n=n, p=p, n_chromosomes=n_chromosomes, n_populations=n_populations, ne=ne,
                       split_time=split_time, chromosome_length=chromosome_length,
-                      recombination_rate=recombination_rate, maf=maf, seed=seed),
+                      recombination_rate=recombination_rate, maf=maf, random_state=random_state),
     )
 
 
@@ -191,6 +192,7 @@ def _scale_to(v: np.ndarray, variance: float) -> np.ndarray:
     return v * np.sqrt(variance / s)
 
 
+@renamed_seed
 def simulate_trait(
     X,
     *,
@@ -201,7 +203,7 @@ def simulate_trait(
     n_epistatic_pairs: int | None = None,
     qtl: np.ndarray | None = None,
     mean: float = 0.0,
-    seed: int | None = None,
+    random_state: int | None = None,
 ) -> SimulatedTrait:
     """A trait on genotypes ``X`` (0/1/2) with a chosen architecture and heritability.
 
@@ -228,7 +230,7 @@ def simulate_trait(
         Shares of the genetic variance from dominance and from pairwise epistasis.
     n_epistatic_pairs : int, optional
         Number of interacting QTL pairs (default ``n_qtl // 2``, at least 1).
-    seed : int or None
+    random_state : int or None
         Same seed, same trait.
     """
     X = check_genotypes(X, "012")
@@ -240,7 +242,7 @@ def simulate_trait(
             f"dominance and epistasis are shares of the genetic variance: each in [0, 1] and "
             f"their sum at most 1; got {dominance} and {epistasis}."
         )
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     if qtl is None:
         if not 1 <= n_qtl <= p:
             raise ValueError(f"n_qtl must be between 1 and p={p}; got {n_qtl}.")
@@ -311,9 +313,10 @@ def _as_dataset(geno: Genotypes, y: np.ndarray, name: str, trait: str, *, notes:
                 covariates: pd.DataFrame | None = None) -> Dataset:
     """Simulated genotypes and a phenotype as a :class:`Dataset` (0/1/2 coding, the map kept)."""
     return Dataset(X=geno.X, y=y, ids=geno.ids, markers=geno.map.index.to_numpy(), name=name, trait=trait,
-                   coding="012", covariates=covariates, map=geno.map, notes=notes, truth=truth)
+                   source_coding="012", covariates=covariates, map=geno.map, notes=notes, truth=truth)
 
 
+@renamed_seed
 def simulate_dataset(
     n: int = 500,
     p: int = 2000,
@@ -322,7 +325,7 @@ def simulate_dataset(
     H2: float = 0.5,
     dominance: float = 0.0,
     epistasis: float = 0.0,
-    seed: int | None = None,
+    random_state: int | None = None,
     **genotype_options,
 ) -> Dataset:
     """Genotypes (:func:`simulate_genotypes`) and one trait (:func:`simulate_trait`) as a Dataset.
@@ -330,15 +333,15 @@ def simulate_dataset(
     ``truth`` holds ``g`` (total genetic value), ``a`` (breeding value), ``qtl`` and the
     realised ``H2`` and ``h2``; ``covariates`` holds the sub-population of each individual.
     """
-    rng = np.random.default_rng(seed)
-    geno = simulate_genotypes(n, p, seed=int(rng.integers(2**31 - 1)), **genotype_options)
+    rng = np.random.default_rng(random_state)
+    geno = simulate_genotypes(n, p, random_state=int(rng.integers(2**31 - 1)), **genotype_options)
     trait = simulate_trait(geno.X, n_qtl=n_qtl, H2=H2, dominance=dominance, epistasis=epistasis,
-                           seed=int(rng.integers(2**31 - 1)))
+                           random_state=int(rng.integers(2**31 - 1)))
     return _as_dataset(
         geno, trait.y, "simulated", f"H2={H2:g} (h2={trait.h2:.2f}), {len(trait.qtl)} QTL",
         covariates=pd.DataFrame({"population": geno.population}, index=pd.Index(geno.ids, name="id")),
         notes=[f"msprime coalescent, {geno.settings['n_populations']} populations, "
-               f"{geno.settings['n_chromosomes']} chromosomes; seed {seed}"],
+               f"{geno.settings['n_chromosomes']} chromosomes; seed {random_state}"],
         truth={"g": trait.g, "a": trait.a, "qtl": trait.qtl, "H2": trait.H2, "h2": trait.h2,
                "parts": trait.parts, "additive_effects": trait.additive_effects},
     )
@@ -353,6 +356,7 @@ class MixedTrait:
     large_qtl: np.ndarray
 
 
+@renamed_seed
 def large_and_small_qtl(
     X,
     *,
@@ -360,7 +364,7 @@ def large_and_small_qtl(
     n_small: int = 200,
     var_large: float = 0.45,
     var_small: float = 0.15,
-    seed: int = 1,
+    random_state: int = 1,
 ) -> MixedTrait:
     """Additive trait: ``n_large`` QTL explaining ``var_large`` of var(y), ``n_small`` explaining
     ``var_small``, the rest noise (var(y) about 1).
@@ -370,9 +374,9 @@ def large_and_small_qtl(
     """
     if not (var_large > 0 and var_small > 0 and var_large + var_small < 1):
         raise ValueError("var_large and var_small must be positive and sum to less than 1.")
-    large = simulate_trait(X, n_qtl=n_large, H2=var_large, seed=seed)
-    small = simulate_trait(X, n_qtl=n_small, H2=var_small, seed=seed + 1)
-    noise = np.random.default_rng(seed + 2).normal(scale=np.sqrt(1 - var_large - var_small), size=len(large.y))
+    large = simulate_trait(X, n_qtl=n_large, H2=var_large, random_state=random_state)
+    small = simulate_trait(X, n_qtl=n_small, H2=var_small, random_state=random_state + 1)
+    noise = np.random.default_rng(random_state + 2).normal(scale=np.sqrt(1 - var_large - var_small), size=len(large.y))
     effects = np.zeros(np.asarray(X).shape[1])
     effects[small.qtl] += small.additive_effects
     effects[large.qtl] += large.additive_effects
@@ -408,6 +412,7 @@ class MotifTrait:
     additive_r2: float
 
 
+@renamed_seed
 def motif_trait(
     X,
     *,
@@ -417,7 +422,7 @@ def motif_trait(
     H2: float = 0.6,
     n_qtl: int = 100,
     target_frequency: float = 0.2,
-    seed: int | None = None,
+    random_state: int | None = None,
 ) -> MotifTrait:
     """A trait with a local epistatic motif: one combination of genotypes at adjacent markers.
 
@@ -445,11 +450,11 @@ def motif_trait(
     motif = (which == best).astype(float)
     if motif.min() == motif.max():
         raise ValueError("every individual has the same genotypes at these markers; choose another start.")
-    background = simulate_trait(X, n_qtl=n_qtl, H2=1.0, seed=seed).g if motif_share < 1 else np.zeros(n)
+    background = simulate_trait(X, n_qtl=n_qtl, H2=1.0, random_state=random_state).g if motif_share < 1 else np.zeros(n)
     g = _scale_to(motif, H2 * motif_share) + (_scale_to(background, H2 * (1 - motif_share))
                                               if motif_share < 1 else 0.0)
     g = _scale_to(g, H2)
-    rng = np.random.default_rng(None if seed is None else seed + 1)
+    rng = np.random.default_rng(None if random_state is None else random_state + 1)
     e = rng.normal(size=n)
     e = e - e.mean() - g * (np.dot(g, e) / np.dot(g, g))
     e = _scale_to(e, 1 - H2) if H2 < 1 else np.zeros(n)
@@ -461,6 +466,7 @@ def motif_trait(
                       H2=float(np.var(g) / np.var(g + e)), additive_r2=additive_r2)
 
 
+@renamed_seed
 def motif_dataset(
     n: int = 1000,
     p: int = 1000,
@@ -469,7 +475,7 @@ def motif_dataset(
     length: int = 4,
     motif_share: float = 0.6,
     H2: float = 0.7,
-    seed: int | None = None,
+    random_state: int | None = None,
 ) -> Dataset:
     """Genotypes on one chromosome (map order) and a :func:`motif_trait` as a Dataset (chapter 4).
 
@@ -477,21 +483,22 @@ def motif_dataset(
     ``motif`` (carrier indicator), ``positions``, ``pattern``, ``frequency``, ``H2`` and
     ``additive_r2``.
     """
-    rng = np.random.default_rng(seed)
-    geno = simulate_genotypes(n, p, n_chromosomes=1, n_populations=1, seed=int(rng.integers(2**31 - 1)))
+    rng = np.random.default_rng(random_state)
+    geno = simulate_genotypes(n, p, n_chromosomes=1, n_populations=1, random_state=int(rng.integers(2**31 - 1)))
     start = p // 2 if start is None else start
     t = motif_trait(geno.X, start=start, length=length, motif_share=motif_share, H2=H2,
-                    seed=int(rng.integers(2**31 - 1)))
+                    random_state=int(rng.integers(2**31 - 1)))
     return _as_dataset(
         geno, t.y, "simulated motif",
         f"motif at markers {start}-{start + length - 1} ({motif_share:.0%} of var(g)), H2={H2:g}",
-        notes=[f"msprime coalescent, one population, one chromosome; seed {seed}"],
+        notes=[f"msprime coalescent, one population, one chromosome; seed {random_state}"],
         truth={"g": t.g, "motif": t.motif, "positions": t.positions, "pattern": t.pattern,
                "frequency": t.frequency, "H2": t.H2, "additive_r2": t.additive_r2},
     )
 
 
-def recall_task(n: int, length: int, lag: int, *, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+@renamed_seed
+def recall_task(n: int, length: int, lag: int, *, random_state: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A memory task for recurrent networks (chapter 6): recall a value marked ``lag`` steps ago.
 
     Each sequence has ``length`` steps of two features: a random allele code -1 or +1 (think of
@@ -513,7 +520,7 @@ def recall_task(n: int, length: int, lag: int, *, seed: int | None = None) -> tu
     """
     if not all(isinstance(v, (int, np.integer)) for v in (n, length, lag)) or n < 1 or not 1 <= lag <= length:
         raise ValueError(f"need integers n >= 1 and 1 <= lag <= length; got n={n!r}, length={length!r}, lag={lag!r}.")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     x = np.zeros((n, length, 2))
     x[:, :, 0] = rng.choice(np.array([-1.0, 1.0]), size=(n, length))
     x[:, length - lag, 1] = 1.0

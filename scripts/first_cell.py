@@ -8,7 +8,9 @@ The cell makes a notebook run wherever it is opened alone:
 - on Colab (or wherever ``GSLIB_PIP_SPEC`` is set), a missing gslib, or a missing extra the
   notebook needs, is installed with pip, with the TensorFlow, Keras and numpy already there held
   at their versions (a constraints file), so Colab's own are used;
-- in a bare Jupyter, it stops with a message saying what is missing and the command to run.
+- in a bare Jupyter, it stops with a message saying what is missing and the command to run;
+- it imports gslib, which sets TensorFlow's environment flags (quiet logs, oneDNN off) in the one
+  place every gslib import reaches, so the notebook's own imports follow the usual order.
 
 ``GSLIB_PIP_SPEC`` names where gslib comes from (default: the book's repository, the URL of
 ``_config.yml``; the test command points it at a wheel built from the checkout, since CI cannot
@@ -28,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 TEMPLATE = '''\
 # Opened alone (Colab, a bare Jupyter)? Make sure gslib and what this notebook needs are here.
-import importlib.metadata, importlib.util, os, subprocess, sys, tempfile  # noqa: E401
+import importlib.metadata, importlib.util, os, subprocess, sys, tempfile  # noqa: E401, I001
 NEEDS = {needs}
 missing = [m for m in ["gslib", *NEEDS] if importlib.util.find_spec(m) is None]
 if missing:
@@ -41,7 +43,8 @@ if missing:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("\\n".join(held))
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", spec, "-c", f.name], check=True)
-    importlib.invalidate_caches()'''
+    importlib.invalidate_caches()
+import gslib  # noqa: E402,F401 (sets TensorFlow's log and oneDNN flags before keras is imported)'''
 
 EXTRA_MODULES = {"nets": ("keras", "tensorflow"), "files": ("bed_reader", "cyvcf2")}
 

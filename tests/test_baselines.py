@@ -7,7 +7,7 @@ from gslib.simulate import simulate_dataset
 
 @pytest.fixture(scope="module")
 def data():
-    ds = simulate_dataset(240, 300, n_qtl=10, H2=0.8, n_chromosomes=2, n_populations=1, seed=2)
+    ds = simulate_dataset(240, 300, n_qtl=10, H2=0.8, n_chromosomes=2, n_populations=1, random_state=2)
     perm = np.random.default_rng(0).permutation(ds.n)
     return ds, perm[:180], perm[180:]
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gslib import benchmark
+from gslib import benchmark, evaluation, zoo
 
 
 def test_benchmark_writes_results_and_resumes(local_data, tmp_path, monkeypatch):
@@ -25,7 +25,7 @@ def test_benchmark_writes_results_and_resumes(local_data, tmp_path, monkeypatch)
     def boom(*args, **kwargs):
         raise AssertionError("a cached fold was recomputed")
 
-    monkeypatch.setattr(benchmark, "evaluate_fold", boom)
+    monkeypatch.setattr(evaluation, "evaluate_fold", boom)
     again = benchmark.run(["GBLUP"], ["wheat-E1"], out, cache, progress=False)
     assert np.allclose(again.query("model == 'GBLUP'")["r"], res.query("model == 'GBLUP'")["r"], equal_nan=True)
     # rows of other models are kept in the results file; provenance has both runs
@@ -45,20 +45,26 @@ def test_cli_lists(capsys):
     assert "GBLUP" in out and "mice-BMI" in out
 
 
-def test_register_model(monkeypatch):
-    monkeypatch.setattr(benchmark, "MODELS", dict(benchmark.MODELS))
-    benchmark.register_model("mine", lambda d: (None, d.X))
-    assert "mine" in benchmark.MODELS
+def test_a_model_added_to_the_zoo_runs_in_the_benchmark(local_data, tmp_path, monkeypatch):
+    from gslib.linear import RKHS
+
+    monkeypatch.setitem(zoo.MODELS, "RKHS-wide", lambda d: (RKHS(scales=(5.0,)), d.X))
+    res = benchmark.run(["RKHS-wide"], ["wheat-E1"], tmp_path / "r.csv", tmp_path / "cache", progress=False)
+    assert len(res) == 3 and set(res["model"]) == {"RKHS-wide"} and (res["n_test"] == 4).all()
+    assert "RKHS(scales=(5.0,))" in json.loads((tmp_path / "r.json").read_text())["runs"][-1]["models"]["RKHS-wide"]
 
 
-def test_run_task_on_chosen_folds(local_data, tmp_path):
-    task = benchmark.DATA["wheat-E1"]()
-    full, _ = benchmark.run_task(task, "GBLUP", progress=False)
-    some, preds = benchmark.run_task(task, "GBLUP", progress=False, folds=[2])
+def test_run_on_chosen_folds(local_data, tmp_path):
+    task = zoo.DATA["wheat-E1"]()
+    full, _ = zoo.run(task, "GBLUP")
+    some, preds = zoo.run(task, "GBLUP", folds=[2])
     assert list(some["fold"]) == [2] and set(preds["fold"]) == {2}
     assert benchmark.compare_live(some, full) == 0.0
-    with pytest.raises(ValueError, match="has folds"):
-        benchmark.run_task(task, "GBLUP", progress=False, folds=[11])
+    assert list(preds.columns) == ["data", "model", "fold", "id", "y", "pred", "pred_genetic"]
+    with pytest.raises(ValueError, match=r"the folds are \[1, 2, 3\]; got test_folds=\[11\]"):
+        zoo.run(task, "GBLUP", folds=[11])
+    with pytest.raises(ValueError, match="unknown model 'NoSuch'"):
+        zoo.run(task, "NoSuch")
 
 
 def test_split_run_fills_the_cache_only(local_data, tmp_path, monkeypatch):
@@ -70,16 +76,16 @@ def test_split_run_fills_the_cache_only(local_data, tmp_path, monkeypatch):
     assert cached == ["fold-1.json", "fold-3.json"]
     # the full run then computes only the missing fold
     calls = []
-    real = benchmark.evaluate_fold
-    monkeypatch.setattr(benchmark, "evaluate_fold", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = evaluation.evaluate_fold
+    monkeypatch.setattr(evaluation, "evaluate_fold", lambda *a, **k: calls.append(1) or real(*a, **k))
     res = benchmark.run(["GBLUP"], ["wheat-E1"], out, cache, progress=False)
     assert len(calls) == 1 and len(res) == 3
-    with pytest.raises(ValueError, match="has folds"):
+    with pytest.raises(ValueError, match="the folds are"):
         benchmark.main(["--models", "GBLUP", "--data", "wheat-E1", "--cache", str(cache), "--folds", "7"])
 
 
 def test_motif_tasks_share_genotypes_and_motif():
-    a, b = benchmark.DATA["motif-0.2"](), benchmark.DATA["motif-1"]()
+    a, b = zoo.DATA["motif-0.2"](), zoo.DATA["motif-1"]()
     assert np.array_equal(a.data.X, b.data.X) and np.array_equal(a.data.truth["motif"], b.data.truth["motif"])
     assert np.array_equal(a.folds, b.folds) and np.unique(a.folds).size == 5
     # the motif explains more of the genetic value at the larger share
@@ -91,14 +97,14 @@ def test_settings_key_ignores_memory_addresses():
     from gslib.nets import KerasRegressor, build_cnn
 
     a = KerasRegressor(builder=build_cnn)
-    assert " at 0x" in repr(a) and " at 0x" not in benchmark._settings_text(a)
+    assert " at 0x" in repr(a) and " at 0x" not in evaluation.settings_text(a)
 
     def build_cnn_copy(*args, **kwargs):  # another function object: another address, another name
         return build_cnn(*args, **kwargs)
 
-    assert benchmark._settings_key(a) == benchmark._settings_key(KerasRegressor(builder=build_cnn))
-    assert benchmark._settings_key(a) != benchmark._settings_key(KerasRegressor(builder=build_cnn_copy))
-    assert benchmark._settings_key(a) != benchmark._settings_key(KerasRegressor(builder=build_cnn, n_init=2))
+    assert evaluation.settings_key(a) == evaluation.settings_key(KerasRegressor(builder=build_cnn))
+    assert evaluation.settings_key(a) != evaluation.settings_key(KerasRegressor(builder=build_cnn_copy))
+    assert evaluation.settings_key(a) != evaluation.settings_key(KerasRegressor(builder=build_cnn, n_init=2))
 
 
 def test_results_files_ship_inside_gslib_and_load_by_name(tmp_path):

@@ -43,7 +43,7 @@ def test_structured_products_equal_the_explicit_jacobian(tiny):
 def test_woodbury_matches_the_dense_reference(tiny):
     """alpha, beta, gamma after every step: n x n Woodbury == textbook P x P to 1e-6."""
     X, y = tiny
-    kw = dict(neurons=3, coding=None, max_iter=40, random_state=3)
+    kw = dict(neurons=3, max_iter=40, random_state=3)
     a = BayesianRegularizedNet(solver="woodbury", **kw).fit(X, y)
     b = BayesianRegularizedNet(solver="dense", **kw).fit(X, y)
     assert a.n_params_ == 31 > 30 and a.n_iter_ == b.n_iter_ > 10
@@ -63,7 +63,7 @@ def test_regularisation_beats_an_unregularised_net_on_a_noisy_curve():
     y = truth(x) + 0.3 * rng.standard_normal(x.size)
     grid = np.linspace(-3, 3, 400)[:, None]
     S = 10  # 31 parameters for 40 points
-    brnn = BayesianRegularizedNet(neurons=S, coding=None, max_iter=500, random_state=0).fit(x[:, None], y)
+    brnn = BayesianRegularizedNet(neurons=S, max_iter=500, random_state=0).fit(x[:, None], y)
     # the same network fitted by plain Levenberg-Marquardt least squares (no prior), same scaling
     Z = brnn.x_scaler_.transform(x[:, None])
     t = brnn.y_scaler_.transform(y[:, None])[:, 0]
@@ -75,13 +75,13 @@ def test_regularisation_beats_an_unregularised_net_on_a_noisy_curve():
     err_plain = np.mean((plain - truth(grid[:, 0])) ** 2)
     assert err_brnn < 0.5 * err_plain
     # regularize=False is that same unregularised fit, inside gslib
-    lm = BayesianRegularizedNet(neurons=S, coding=None, max_iter=500, regularize=False).fit(x[:, None], y)
+    lm = BayesianRegularizedNet(neurons=S, max_iter=500, regularize=False).fit(x[:, None], y)
     assert err_brnn < 0.5 * np.mean((lm.predict(grid) - truth(grid[:, 0])) ** 2)
     assert brnn.gamma_ < 0.5 * brnn.n_params_  # far fewer effective than actual parameters
 
 
 def test_same_seed_same_predictions_and_sklearn_api():
-    sim = simulate_dataset(120, 150, n_qtl=10, H2=0.7, n_chromosomes=1, n_populations=1, seed=5)
+    sim = simulate_dataset(120, 150, n_qtl=10, H2=0.7, n_chromosomes=1, n_populations=1, random_state=5)
     a = BayesianRegularizedNet(neurons=2, max_iter=20, random_state=1).fit(sim.X[:90], sim.y[:90])
     b = BayesianRegularizedNet(neurons=2, max_iter=20, random_state=1).fit(sim.X[:90], sim.y[:90])
     assert np.array_equal(a.predict(sim.X[90:]), b.predict(sim.X[90:]))
@@ -89,7 +89,7 @@ def test_same_seed_same_predictions_and_sklearn_api():
 
 
 def test_through_the_harness_beats_the_mean():
-    sim = simulate_dataset(300, 400, n_qtl=20, H2=0.8, n_chromosomes=2, n_populations=1, seed=6)
+    sim = simulate_dataset(300, 400, n_qtl=20, H2=0.8, n_chromosomes=2, n_populations=1, random_state=6)
     scores = cross_validate(BayesianRegularizedNet(neurons=2, random_state=0), sim.X, sim.y, np.arange(300) % 3)
     assert (scores["r"] > 0.4).all() and (scores["mse"] < 0.8 * sim.y.var()).all()
     # the harness records the fit's own summary: effective number of parameters per fold
@@ -108,14 +108,14 @@ def test_collapse_is_flagged():
 def test_bad_inputs(tiny):
     X, y = tiny
     with pytest.raises(ValueError, match="neurons must be"):
-        BayesianRegularizedNet(neurons=0, coding=None).fit(X, y)
+        BayesianRegularizedNet(neurons=0).fit(X, y)
     with pytest.raises(ValueError, match="solver must be"):
-        BayesianRegularizedNet(solver="cg", coding=None).fit(X, y)
+        BayesianRegularizedNet(solver="cg").fit(X, y)
     with pytest.raises(ValueError, match="would build a"):
-        BayesianRegularizedNet(neurons=7, solver="dense", coding=None).fit(np.zeros((20, 2000)), np.arange(20.0))
-    with pytest.raises(ValueError, match="outside the declared coding"):
-        BayesianRegularizedNet().fit(X, y)
-    m = BayesianRegularizedNet(neurons=1, coding=None, max_iter=3).fit(X, y)
+        BayesianRegularizedNet(neurons=7, solver="dense").fit(np.zeros((20, 2000)), np.arange(20.0))
+    with pytest.raises(ValueError, match="missing genotype call"):
+        BayesianRegularizedNet().fit(np.where(np.eye(*X.shape) > 0, np.nan, X), y)
+    m = BayesianRegularizedNet(neurons=1, max_iter=3).fit(X, y)
     with pytest.raises(ValueError, match="X has 2 features, but BayesianRegularizedNet is expecting 8"):
         m.predict(X[:, :2])
 
@@ -128,7 +128,7 @@ def test_gamma_levels_off_with_neurons_on_wheat():
 
     ds = load_wheat("1")
     train = ds.folds != 1
-    fits = {S: BayesianRegularizedNet(neurons=S, coding=ds.coding).fit(ds.X[train], ds.y[train]) for S in (3, 6)}
+    fits = {S: BayesianRegularizedNet(neurons=S).fit(ds.X[train], ds.y[train]) for S in (3, 6)}
     g3, g6 = fits[3].gamma_, fits[6].gamma_
     assert fits[6].n_params_ > 1.99 * fits[3].n_params_
     assert abs(g6 - g3) < 0.05 * g3 and g6 < train.sum()

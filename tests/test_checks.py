@@ -129,37 +129,57 @@ def test_take_rows():
     assert take_rows(np.arange(3), [1]).tolist() == [1] and take_rows(None, [0]) is None
 
 
-@pytest.mark.parametrize("coding, k", [("012", 3), ("01", 2), ("-101", 3)])
-def test_encodings_round_trip(coding, k):
-    from gslib.checks import CODINGS, decode, encode, to_dosage
+@pytest.mark.parametrize("classes, k", [((0.0, 1.0, 2.0), 3), ((0.0, 2.0), 2)])
+def test_encodings_round_trip(classes, k):
+    """Dosages of mice (0/1/2) and of inbred lines (0/2): one channel per class present."""
+    from gslib.checks import decode, encode
 
     rng = np.random.default_rng(0)
-    X = rng.choice(CODINGS[coding], size=(6, 9))
-    onehot = encode(X, coding, "onehot")
+    X = rng.choice(classes, size=(6, 9))
+    onehot = encode(X, "onehot")
     assert onehot.shape == (6, 9, k) and (onehot.sum(axis=2) == 1).all()
-    assert np.array_equal(decode(onehot, coding), to_dosage(X, coding))
-    additive = encode(X, coding, "additive")
-    assert additive.shape == (6, 9, 1) and np.array_equal(decode(additive, coding, "additive"), to_dosage(X, coding))
+    assert np.array_equal(decode(onehot, "onehot", classes=classes), X)
+    assert np.array_equal(decode(onehot), X)  # two channels read as the inbred classes by default
+    additive = encode(X, "additive")
+    assert additive.shape == (6, 9, 1) and np.array_equal(decode(additive, "additive"), X)
+    # classes learned on training individuals apply to new ones, whatever those carry
+    assert encode(X[:1, :1], "onehot", classes=classes).shape == (1, 1, k)
+
+
+@pytest.mark.parametrize("coding, k", [("012", 3), ("01", 2), ("-101", 3)])
+def test_the_old_encode_call_warns_and_still_works(coding, k):
+    from gslib.checks import CODINGS, decode, encode, to_dosage
+
+    X = np.random.default_rng(0).choice(CODINGS[coding], size=(6, 9))
+    with pytest.warns(FutureWarning, match=r"encode\(X, coding, encoding\) is deprecated"):
+        onehot = encode(X, coding, "onehot")
+    with pytest.warns(FutureWarning, match="decode"):
+        back = decode(onehot, coding)
+    assert onehot.shape == (6, 9, k) and np.array_equal(back, to_dosage(X, coding))
 
 
 def test_encoding_errors():
     from gslib.checks import decode, encode
 
     with pytest.raises(ValueError, match="Unknown encoding"):
-        encode(np.zeros((2, 3)), "012", "binary")
-    with pytest.raises(ValueError, match="outside the declared coding"):
-        encode(np.full((2, 3), 3.0), "012")
+        encode(np.zeros((2, 3)), "binary")
+    with pytest.raises(ValueError, match=r"allele dosages.*outside \[0, 2\], e.g. 3 at row 0, column 0"):
+        encode(np.full((2, 3), 3.0))
+    with pytest.raises(ValueError, match="one-hot encoding needs hard calls"):
+        encode(np.full((2, 3), 0.5))
+    with pytest.raises(ValueError, match=r"genotype 1 \(row 0, marker 0\) is not among the one-hot classes \[0.0, 2.0\]"):
+        encode(np.ones((2, 3)), "onehot", classes=(0, 2))
     with pytest.raises(ValueError, match="not a one-hot"):
-        decode(np.ones((2, 3, 3)), "012")
-    with pytest.raises(ValueError, match="has 2 channels"):
-        decode(np.zeros((2, 3, 3)), "01")
+        decode(np.ones((2, 3, 3)))
+    with pytest.raises(ValueError, match="have 3 channels; got 4"):
+        decode(np.zeros((2, 3, 4)))
 
 
 def test_windows_pad_and_respect_chromosomes():
     from gslib.checks import encode, windows
 
     X = np.arange(2 * 7).reshape(2, 7) % 3
-    E = encode(X, "012", "onehot")  # (2, 7, 3)
+    E = encode(X, "onehot")  # (2, 7, 3)
     x, index = windows(E, 3, chromosomes=["1"] * 4 + ["2"] * 3)
     # chromosome 1: markers 0-2, then 3 + two pads; chromosome 2: markers 4-6
     assert index.tolist() == [[0, 1, 2], [3, -1, -1], [4, 5, 6]]

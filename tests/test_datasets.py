@@ -15,7 +15,6 @@ def test_wheat_from_fixture(local_data):
     truth = fake_wheat()
     ds = load_wheat("4")
     assert ds.X.dtype == np.float32 and ds.X.shape == (12, 7)
-    assert np.array_equal(ds.X, truth["wheat.X"].values)
     assert np.allclose(ds.y, truth["wheat.Y"].values[:, 2])  # column "4" is the third
     assert ds.ids.tolist() == truth["wheat.Y"].rownames.tolist()
     assert ds.markers.tolist() == truth["wheat.X"].colnames.tolist()
@@ -24,14 +23,15 @@ def test_wheat_from_fixture(local_data):
     assert ds.trait.startswith("yield E3")
     # aliases E1..E4 and integers name the same columns
     assert np.array_equal(load_wheat("E3").y, ds.y) and np.array_equal(load_wheat(4).y, ds.y)
-    assert np.array_equal(load_wheat("1", coding="012").X, 2 * load_wheat("1").X)
+    # markers are held as dosages: the published 0/1 scores times 2 (recorded, not a parameter)
+    assert ds.source_coding == "01" and np.array_equal(ds.X, 2 * truth["wheat.X"].values)
+    with pytest.warns(FutureWarning, match="load_wheat\\(coding=...\\) is deprecated and ignored"):
+        assert np.array_equal(load_wheat("4", coding="012").X, ds.X)
 
 
 def test_wheat_bad_arguments(local_data):
     with pytest.raises(ValueError, match=r"Unknown wheat environment '3'; valid: '1' \(E1\), '2' \(E2\), '4' \(E3\), '5' \(E4\)"):
         load_wheat("3")
-    with pytest.raises(ValueError, match="coding must be"):
-        load_wheat("1", coding="-101")
 
 
 def test_mice_from_fixture(local_data):
@@ -73,8 +73,14 @@ def test_dataset_validates_its_parts():
         Dataset(X=X, y=[1, 2, 3], ids=["a", "a", "c"], markers=["m1", "m2"])
     with pytest.raises(ValueError, match="2 values but X has 3 rows"):
         Dataset(X=X, y=[1, 2], ids=["a", "b", "c"], markers=["m1", "m2"])
-    with pytest.raises(ValueError, match="outside the declared coding"):
-        Dataset(X=X, y=[1, 2, 3], ids=["a", "b", "c"], markers=["m1", "m2"], coding="01")
+    with pytest.raises(ValueError, match=r"must hold allele dosages.*e.g. -1 at row 0, column 0"):
+        Dataset(X=X - 1, y=[1, 2, 3], ids=["a", "b", "c"], markers=["m1", "m2"])
+    # validated once, then read-only: a model or the harness does not scan it again
+    assert not ds.X.flags.writeable and ds.X.dtype == np.float32
+    with pytest.raises(ValueError, match="read-only"):
+        ds.X[0, 0] = 2
+    with pytest.warns(FutureWarning, match="Dataset.coding is deprecated"):
+        assert ds.coding == "dosage"
     with pytest.raises(ValueError, match="folds must have shape"):
         Dataset(X=X, y=[1, 2, 3], ids=["a", "b", "c"], markers=["m1", "m2"], folds=[1, 2])
     with pytest.raises(ValueError, match="symmetric"):
@@ -170,7 +176,7 @@ real = needs_real("wheat.RData", "mice.RData")
 def test_real_wheat():
     ds = load_wheat("1")
     assert (ds.n, ds.p) == (599, 1279)
-    assert set(np.unique(ds.X)) == {0.0, 1.0}
+    assert set(np.unique(ds.X)) == {0.0, 2.0} and ds.source_coding == "01"
     assert np.bincount(ds.folds)[1:].tolist() == [57, 50, 61, 73, 52, 68, 51, 64, 63, 60]
     for env in "1245":
         y = load_wheat(env).y

@@ -130,7 +130,7 @@ def test_phenotypes_join_by_id(tmp_path):
     # joined by id, not by row order
     assert np.array_equal(d.ids, g.ids) and np.array_equal(d.y, np.arange(12.0)[::-1])
     assert list(d.covariates["sex"]) == list(pheno.set_index("id").loc[g.ids, "sex"])
-    assert np.array_equal(d.X, g.X) and d.coding == "012"
+    assert np.array_equal(d.X, g.X) and d.source_coding == "012"
 
 
 def test_phenotypes_bad_inputs(tmp_path):
@@ -173,16 +173,17 @@ def test_imputed_genotypes_become_a_dosage_dataset_that_models_accept():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         d = as_dataset(g, table, "y", qc={"min_maf": 0.0})
-    assert d.coding == "dosage" and not np.isnan(d.X).any()
+    assert d.source_coding == "dosage" and not np.isnan(d.X).any()
     assert any("imputed" in n for n in d.notes)
     assert 0 < d.X[1, list(d.markers).index("snp2")] < 2  # the mean, not a hard call
-    pred = GBLUP(coding=d.coding).fit(d.X, d.y).predict(d.X)
+    pred = GBLUP().fit(d.X, d.y).predict(d.X)
     assert pred.shape == (40,) and np.corrcoef(pred, d.y)[0, 1] > 0.5
-    assert encode(d.X, "dosage", "additive").shape == (40, d.X.shape[1], 1)
+    assert encode(d.X, "additive").shape == (40, d.X.shape[1], 1)
     with pytest.raises(ValueError, match="one-hot encoding needs hard calls"):
-        encode(d.X, "dosage", "onehot")
-    # without missing calls the coding stays 012
-    assert as_dataset(_genotypes(missing=False), pd.DataFrame({"y": np.ones(12)}, index=_genotypes().ids), "y").coding == "012"
+        encode(d.X, "onehot")
+    # without missing calls the source had hard calls only
+    table = pd.DataFrame({"y": np.ones(12)}, index=_genotypes().ids)
+    assert as_dataset(_genotypes(missing=False), table, "y").source_coding == "012"
 
 
 def test_genotypes_from_a_dataset_keep_the_map_and_dosage_scale(local_data):

@@ -8,7 +8,7 @@ from gslib.simulate import simulate_dataset
 
 @pytest.fixture(scope="module")
 def sim():
-    return simulate_dataset(300, 200, n_qtl=10, H2=0.8, n_chromosomes=2, n_populations=1, seed=3)
+    return simulate_dataset(300, 200, n_qtl=10, H2=0.8, n_chromosomes=2, n_populations=1, random_state=3)
 
 
 def test_figure2_network_shape():
@@ -41,12 +41,12 @@ def test_regressor_beats_the_mean_in_the_harness(sim):
 def test_cnn_regressor_in_the_harness(sim):
     """The CNN builder through the same harness: on a motif trait it clearly beats the mean in
     every fold; inside a grid search the encoding is a hyper-parameter like any other."""
-    from gslib.benchmark import motif_cnn
+    from gslib.zoo import motif_cnn
     from gslib.evaluation import tune
     from gslib.simulate import motif_dataset
 
-    d = motif_dataset(1000, 200, motif_share=0.9, H2=0.8, seed=5)
-    scores = cross_validate(motif_cnn(d.coding, n_init=1), d.X, d.y, np.arange(d.n) % 2 + 1)
+    d = motif_dataset(1000, 200, motif_share=0.9, H2=0.8, random_state=5)
+    scores = cross_validate(motif_cnn(n_init=1), d.X, d.y, np.arange(d.n) % 2 + 1)
     assert (scores["r"] > 0.4).all()
     net = KerasRegressor(builder=build_cnn, builder_kwargs={"filters": 2, "kernel_size": 4, "dense": ()},
                          encoding="onehot", epochs=3, patience=0)
@@ -76,9 +76,11 @@ def test_collapsed_network_is_flagged(sim):
 
 
 def test_bad_inputs(sim):
-    with pytest.raises(ValueError, match="outside the declared coding"):
-        KerasRegressor().fit(np.full((10, 3), 5.0), np.arange(10.0))
-    with pytest.raises(ValueError, match="epochs must be"):
+    with pytest.raises(ValueError, match="missing genotype call"):
+        KerasRegressor().fit(np.full((10, 3), np.nan), np.arange(10.0))
+    with pytest.raises(ValueError, match=r"must hold allele dosages.*e.g. 5 at row 0"):
+        KerasRegressor(encoding="onehot").fit(np.full((10, 3), 5.0), np.arange(10.0))
+    with pytest.raises(ValueError, match="'epochs' parameter of KerasRegressor must be an int"):
         KerasRegressor(epochs=0).fit(sim.X, sim.y)
     m = KerasRegressor(epochs=2, patience=0).fit(sim.X[:50], sim.y[:50])
     with pytest.raises(ValueError, match="X has 5 features, but KerasRegressor is expecting 200"):
@@ -110,11 +112,12 @@ def test_cnn_regressor_onehot_and_saliency(sim):
     assert s.shape == (5, 200) and np.isfinite(s).all()
     # integrated gradients are complete: they add up to f(input) - f(all-zero input)
     ig = saliency(net, sim.X[:5], method="integrated_gradients", steps=256)
-    Z = net._inputs(sim.X[:5])
+    Z = net._inputs_for(sim.X[:5])
     gap = np.asarray(net.model_(Z)).ravel() - np.asarray(net.model_(np.zeros_like(Z))).ravel()
     assert np.allclose(ig.sum(axis=1), gap, atol=0.02 * np.abs(gap).max() + 1e-3)
-    with pytest.raises(ValueError, match="needs a genotype coding"):
-        KerasRegressor(encoding="onehot", coding=None).fit(sim.X[:20], sim.y[:20])
+    assert net.classes_.tolist() == [0.0, 1.0, 2.0]  # learned on the training individuals
+    with pytest.raises(ValueError, match="one-hot encoding needs hard calls"):
+        KerasRegressor(encoding="onehot").fit(sim.X[:20] / 2 + 0.25, sim.y[:20])
     with pytest.raises(ValueError, match="X has 5 features"):
         net.predict(sim.X[:3, :5])
 
@@ -123,12 +126,12 @@ def test_cnn_regressor_onehot_and_saliency(sim):
 def test_cnn_finds_the_motif_position():
     """Chapter 4's claim on a small seeded simulation: the saliency of a CNN trained on a motif
     trait peaks at the motif (the best 4-marker window is within 3 markers of the truth)."""
-    from gslib.benchmark import motif_cnn
+    from gslib.zoo import motif_cnn
     from gslib.nets import saliency
     from gslib.simulate import motif_dataset
 
-    d = motif_dataset(1000, 200, motif_share=0.9, H2=0.8, seed=5)
-    net = motif_cnn(d.coding, n_init=1).fit(d.X[:800], d.y[:800])
+    d = motif_dataset(1000, 200, motif_share=0.9, H2=0.8, random_state=5)
+    net = motif_cnn(n_init=1).fit(d.X[:800], d.y[:800])
     s = np.abs(saliency(net, d.X[800:])).mean(axis=0)
     window = np.convolve(s, np.ones(4), mode="valid")  # window k covers markers k..k+3
     assert abs(int(np.argmax(window)) - int(d.truth["positions"][0])) <= 3
@@ -144,7 +147,7 @@ def test_n_init_keeps_the_start_with_the_best_validation_loss(sim):
     # the first start is exactly the single-start fit
     single = KerasRegressor(**kw).fit(sim.X[:150], sim.y[:150])
     assert min(single.history_["val_loss"]) == multi.init_losses_[0]
-    with pytest.raises(ValueError, match="n_init must be"):
+    with pytest.raises(ValueError, match="'n_init' parameter of KerasRegressor must be"):
         KerasRegressor(n_init=0, epochs=1).fit(sim.X[:20], sim.y[:20])
 
 
@@ -187,9 +190,9 @@ def test_build_rnn_forget_bias_sets_only_the_forget_gate():
 
 @pytest.mark.slow
 def test_lstm_beats_the_simple_rnn_on_the_memory_task_at_the_longest_lag():
-    from gslib.nets import recall_experiment
+    from gslib.zoo import recall_experiment
 
-    res = recall_experiment([10, 40], seed=0).set_index(["lag", "cell"])["accuracy"]
+    res = recall_experiment([10, 40], random_state=0).set_index(["lag", "cell"])["accuracy"]
     # a short lag is easy for both; at 40 steps only the LSTM's cell state carries the gradient
     assert res[(10, "rnn")] > 0.95 and res[(10, "lstm")] > 0.95
     assert res[(40, "lstm")] > 0.95 and res[(40, "rnn")] < 0.65

@@ -4,6 +4,7 @@ import hashlib
 import json
 import zipfile
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,7 @@ def test_saved_then_loaded_model_predicts_identically(tmp_path, make):
     train, new = g.subset(rows=np.arange(60)), g.subset(rows=np.arange(60, 80))
     model = {"GBLUP": lambda: GBLUP(), "RRBLUP": lambda: RRBLUP(),
              "RandomForest": lambda: RandomForestRegressor(20, random_state=0)}[make]().fit(train.X, y[:60])
-    path = save_model(model, tmp_path / "m", panel=MarkerPanel.from_data(train), coding="012", description="test")
+    path = save_model(model, tmp_path / "m", panel=MarkerPanel.from_data(train), description="test")
     assert path.suffix == ".gsmodel"
     loaded = load_model(path)
     before = model.predict(new.X)
@@ -42,28 +43,26 @@ def test_saved_then_loaded_model_predicts_identically(tmp_path, make):
     shuffled = new.subset(columns=np.random.default_rng(0).permutation(40))
     pred, report = loaded.predict(shuffled)
     assert np.array_equal(pred.to_numpy(), before) and list(pred.index) == list(new.ids)
-    assert loaded.coding == "012" and loaded.info["description"] == "test"
+    assert loaded.coding == "dosage" and loaded.info["description"] == "test" and loaded.info["version"] == 3
     with zipfile.ZipFile(path) as z:
         assert set(z.namelist()) == {"gsmodel.json", "estimator.skops", "panel.csv"}
         assert json.loads(z.read("gsmodel.json"))["n_markers"] == 40
 
 
-def test_hard_call_model_refuses_imputed_gaps_and_files_that_are_not_models(tmp_path):
+def test_files_that_are_not_models_and_unfitted_models_are_refused(tmp_path):
     from gslib.linear import GBLUP
 
     g, y = _data()
     model = GBLUP().fit(g.X, y)
-    path = save_model(model, tmp_path / "m.gsmodel", panel=MarkerPanel.from_data(g), coding="012")
+    path = save_model(model, tmp_path / "m.gsmodel", panel=MarkerPanel.from_data(g))
     missing_one = g.subset(columns=np.arange(1, 40))
-    with pytest.raises(ValueError, match="hard calls"):
-        load_model(path).predict(missing_one)
     (tmp_path / "x.gsmodel").write_text("not a zip")
     with pytest.raises(ValueError, match="not a saved gslib model"):
         load_model(tmp_path / "x.gsmodel")
     with pytest.raises(ValueError, match="panel has 39"):
-        save_model(model, tmp_path / "n", panel=MarkerPanel.from_data(missing_one), coding="012")
+        save_model(model, tmp_path / "n", panel=MarkerPanel.from_data(missing_one))
     with pytest.raises(ValueError, match="not fitted"):
-        save_model(GBLUP(), tmp_path / "n", panel=MarkerPanel.from_data(g), coding="012")
+        save_model(GBLUP(), tmp_path / "n", panel=MarkerPanel.from_data(g))
 
 
 def test_untrusted_types_are_refused(tmp_path):
@@ -72,7 +71,7 @@ def test_untrusted_types_are_refused(tmp_path):
     from gslib.linear import GBLUP
 
     g, y = _data()
-    path = save_model(GBLUP().fit(g.X, y), tmp_path / "m", panel=MarkerPanel.from_data(g), coding="012")
+    path = save_model(GBLUP().fit(g.X, y), tmp_path / "m", panel=MarkerPanel.from_data(g))
     # replace the estimator by an object of a type outside gslib / scikit-learn
     with zipfile.ZipFile(path) as z:
         parts = {n: z.read(n) for n in z.namelist()}
@@ -95,7 +94,7 @@ def test_keras_regressor_saves_its_network_in_keras_format(tmp_path):
     rnn = KerasRegressor(builder=build_rnn, builder_kwargs={"units": 4, "cell": "lstm"}, window=10,
                          chromosomes=np.repeat(["1", "2"], 15), epochs=3, random_state=0).fit(g.X, y)
     for model in (mlp, rnn):
-        path = save_model(model, tmp_path / "net", panel=MarkerPanel.from_data(g), coding="012")
+        path = save_model(model, tmp_path / "net", panel=MarkerPanel.from_data(g))
         with zipfile.ZipFile(path) as z:
             assert "network-0.keras" in z.namelist()
         assert model.model_ is not None  # saving leaves the fitted model intact
@@ -111,7 +110,7 @@ def test_covariates_travel_with_the_model_and_unknown_levels_are_refused(tmp_pat
     sex = pd.DataFrame({"sex": np.where(np.arange(80) % 2, "M", "F")}, index=g.ids)
     y = y + np.where(sex["sex"] == "M", 3.0, 0.0)
     model = GBLUP().fit(g.X, y, covariates=sex)
-    loaded = load_model(save_model(model, tmp_path / "m", panel=MarkerPanel.from_data(g), coding="012"))
+    loaded = load_model(save_model(model, tmp_path / "m", panel=MarkerPanel.from_data(g)))
     pred, _ = loaded.predict(g, covariates=sex)
     assert np.array_equal(pred.to_numpy(), model.predict(g.X, covariates=sex))
     with pytest.raises(ValueError, match="level.*'unknown'.*not in the training"):
@@ -146,7 +145,7 @@ def test_a_model_file_that_would_run_code_is_refused_and_nothing_runs(tmp_path, 
     from gslib.linear import GBLUP
 
     g, y = _data()
-    path = save_model(GBLUP().fit(g.X, y), tmp_path / "m", panel=MarkerPanel.from_data(g), coding="012")
+    path = save_model(GBLUP().fit(g.X, y), tmp_path / "m", panel=MarkerPanel.from_data(g))
     flag = tmp_path / "ran.txt"
     module, name = target.rsplit(".", 1)
     args = {"exec": (f"open({str(flag)!r}, 'w').write('x')",),
@@ -180,10 +179,10 @@ def test_changed_members_are_refused_by_name_and_old_files_load_with_a_warning(t
 
     g, y = _data()
     model = GBLUP().fit(g.X, y)
-    path = save_model(model, tmp_path / "m", panel=MarkerPanel.from_data(g), coding="012")
+    path = save_model(model, tmp_path / "m", panel=MarkerPanel.from_data(g))
     members = _members(path)
     info = json.loads(members["gsmodel.json"])
-    assert info["version"] == 2 and set(info["sha256"]) == {"estimator.skops", "panel.csv"}
+    assert info["version"] == 3 and "coding" not in info and set(info["sha256"]) == {"estimator.skops", "panel.csv"}
     # panel rows shuffled: before, this loaded and predicted garbage (r 0.08 with the truth)
     lines = members["panel.csv"].decode().splitlines()
     shuffled = [lines[0]] + list(np.random.default_rng(1).permutation(lines[1:]))
@@ -211,7 +210,7 @@ def test_network_paths_in_the_file_cannot_reach_other_objects(tmp_path):
 
     g, y = _data(n=60, p=30)
     mlp = KerasRegressor(builder=build_mlp, builder_kwargs={"hidden": (4,)}, epochs=2, random_state=0).fit(g.X, y)
-    path = save_model(mlp, tmp_path / "net", panel=MarkerPanel.from_data(g), coding="012")
+    path = save_model(mlp, tmp_path / "net", panel=MarkerPanel.from_data(g))
     members = _members(path)
     for file, where in [("network-0.keras", "estimator.__class__.predict"), ("../x.keras", "estimator.model_"),
                         ("network-0.keras", "estimator.x_scaler_")]:
@@ -228,8 +227,7 @@ def test_saved_model_predicts_from_arrays_and_frames_in_the_panel_order(tmp_path
 
     g, y = _data()
     model = GBLUP().fit(g.X[:60], y[:60])
-    loaded = load_model(save_model(model, tmp_path / "m", panel=MarkerPanel.from_data(g.subset(rows=np.arange(60))),
-                                   coding="012"))
+    loaded = load_model(save_model(model, tmp_path / "m", panel=MarkerPanel.from_data(g.subset(rows=np.arange(60)))))
     want = model.predict(g.X[60:])
     pred, _ = loaded.predict(g.X[60:])  # before: AttributeError inside
     assert np.array_equal(pred.to_numpy(), want) and list(pred.index) == [str(k) for k in range(20)]
@@ -246,8 +244,8 @@ def test_saved_model_refuses_new_data_whose_marker_names_do_not_match(tmp_path):
     from gslib.linear import GBLUP
 
     g, y = _data()
-    loaded = load_model(save_model(GBLUP(coding="dosage").fit(g.X, y), tmp_path / "m",
-                                   panel=MarkerPanel.from_data(g), coding="dosage"))
+    loaded = load_model(save_model(GBLUP().fit(g.X, y), tmp_path / "m",
+                                   panel=MarkerPanel.from_data(g)))
     renamed = Genotypes(g.X, g.ids, np.char.add("snp_", g.markers), g.map.set_axis(np.char.add("snp_", g.markers)))
     # before: constant predictions, only a count in the report
     with pytest.raises(ValueError, match=r"40 of the model's 40 markers \(100%\).*max_missing"):
@@ -258,15 +256,22 @@ def test_saved_model_refuses_new_data_whose_marker_names_do_not_match(tmp_path):
     assert report.count("training markers missing in the new data") == 2 and pred.std() > 0
 
 
-def test_hard_call_error_shows_the_call_that_retrains_on_dosages(tmp_path):
+def test_a_one_hot_network_refuses_imputed_gaps_and_says_how_to_retrain(tmp_path):
     from gslib.linear import GBLUP
+    from gslib.nets import KerasRegressor
 
     g, y = _data()
-    loaded = load_model(save_model(GBLUP().fit(g.X, y), tmp_path / "m", panel=MarkerPanel.from_data(g), coding="012"))
     gap = g.X.copy()
     gap[0, 0] = np.nan
-    with pytest.raises(ValueError, match=r"GBLUP\(coding='dosage', \.\.\.\)\.fit\(X, y\).*save_model\(.*coding='dosage'\)"):
-        loaded.predict(Genotypes(gap, g.ids, g.markers, g.map))
+    with_gap = Genotypes(gap, g.ids, g.markers, g.map)
+    # a model fitted on dosages predicts the gap filled with the training mean
+    dosage = load_model(save_model(GBLUP().fit(g.X, y), tmp_path / "m", panel=MarkerPanel.from_data(g)))
+    assert np.isfinite(dosage.predict(with_gap)[0].to_numpy()).all()
+    onehot = KerasRegressor(builder_kwargs={"hidden": (4,)}, encoding="onehot", epochs=2).fit(g.X, y)
+    loaded = load_model(save_model(onehot, tmp_path / "n", panel=MarkerPanel.from_data(g)))
+    with pytest.raises(ValueError, match=r"one-hot genotype classes.*KerasRegressor\(encoding='additive', \.\.\.\)"
+                                         r"\.fit\(data\.X, data\.y\).*save_model\(model, path, panel=panel\)"):
+        loaded.predict(with_gap)
 
 
 def test_the_allow_list_covers_every_estimator_gslib_saves():
@@ -296,3 +301,30 @@ def test_the_allow_list_covers_every_estimator_gslib_saves():
             for owner, attr, net, _ in networks:
                 setattr(owner, attr, net)
         assert untrusted <= ALLOWED_TYPES, (name, untrusted - ALLOWED_TYPES)
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_models_saved_by_gslib_0_1_load_and_predict_what_they_did():
+    """Files of format version 2 written by gslib 0.1 (tests/fixtures, with the script that wrote
+    them): their estimators carry the old coding= and the file records it; new genotypes (dosages)
+    are converted to it, and the predictions equal those gslib 0.1 made, with no warning for the
+    caller (the coding is the old file's, not the caller's doing)."""
+    import warnings
+
+    want = np.load(FIXTURES / "gslib-0.1-predictions.npz")
+    rng = np.random.default_rng(2)
+    n, p = 80, 40
+    X = rng.integers(0, 3, size=(n, p)).astype(float)
+    rng.normal(size=n)
+    Xi = (rng.random((n, p)) < 0.4).astype(float)
+    markers = np.array([f"m{j}" for j in range(p)])
+    ids = [f"i{k}" for k in range(60, 80)]
+    for name, dosages, coding in (("gblup-012", X[60:], "012"), ("brnn-01", 2 * Xi[60:], "01")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", FutureWarning)
+            loaded = load_model(FIXTURES / f"{name}-gslib-0.1.gsmodel")
+            pred, _ = loaded.predict(Genotypes(dosages, ids, markers))
+        assert loaded.info["version"] == 2 and loaded.coding == coding
+        assert np.allclose(pred.to_numpy(), want[name.split("-")[0]], rtol=0, atol=1e-12)

@@ -9,7 +9,7 @@ from gslib.simulate import simulate_dataset, simulate_genotypes, simulate_trait
 
 @pytest.fixture(scope="module")
 def geno():
-    return simulate_genotypes(400, 1500, n_chromosomes=3, n_populations=2, seed=11)
+    return simulate_genotypes(400, 1500, n_chromosomes=3, n_populations=2, random_state=11)
 
 
 def test_genotypes_shape_coding_map(geno):
@@ -25,9 +25,9 @@ def test_genotypes_shape_coding_map(geno):
 
 @pytest.mark.slow
 def test_same_seed_same_genotypes(geno):
-    again = simulate_genotypes(400, 1500, n_chromosomes=3, n_populations=2, seed=11)
+    again = simulate_genotypes(400, 1500, n_chromosomes=3, n_populations=2, random_state=11)
     assert np.array_equal(again.X, geno.X)
-    other = simulate_genotypes(400, 1500, n_chromosomes=3, n_populations=2, seed=12)
+    other = simulate_genotypes(400, 1500, n_chromosomes=3, n_populations=2, random_state=12)
     assert not np.array_equal(other.X, geno.X)
 
 
@@ -53,7 +53,7 @@ def test_population_structure_is_visible(geno):
 
 
 def test_trait_heritability_is_exact_and_additive_h2_equals_H2(geno):
-    tr = simulate_trait(geno.X, n_qtl=50, H2=0.4, seed=1)
+    tr = simulate_trait(geno.X, n_qtl=50, H2=0.4, random_state=1)
     assert tr.H2 == pytest.approx(0.4, abs=1e-12)
     assert np.var(tr.y) == pytest.approx(1.0, abs=1e-12)
     assert tr.h2 == pytest.approx(0.4, abs=1e-9)
@@ -61,11 +61,11 @@ def test_trait_heritability_is_exact_and_additive_h2_equals_H2(geno):
     assert tr.qtl.size == 50
     Q = geno.X[:, tr.qtl].astype(float)
     assert np.allclose((Q - Q.mean(0)) @ tr.additive_effects, tr.parts["additive"])
-    assert np.array_equal(simulate_trait(geno.X, n_qtl=50, H2=0.4, seed=1).y, tr.y)
+    assert np.array_equal(simulate_trait(geno.X, n_qtl=50, H2=0.4, random_state=1).y, tr.y)
 
 
 def test_non_additive_trait(geno):
-    tr = simulate_trait(geno.X, n_qtl=60, H2=0.6, dominance=0.3, epistasis=0.3, seed=2)
+    tr = simulate_trait(geno.X, n_qtl=60, H2=0.6, dominance=0.3, epistasis=0.3, random_state=2)
     assert tr.H2 == pytest.approx(0.6, abs=1e-12)
     assert 0.05 < tr.h2 < 0.6 - 0.05  # part of the genetic variance is not additive
     assert np.allclose(sum(tr.parts.values()), tr.g)
@@ -99,7 +99,7 @@ def test_genotype_bad_arguments():
 
 
 def test_simulate_dataset_carries_truth():
-    ds = simulate_dataset(100, 300, n_qtl=10, H2=0.7, n_chromosomes=2, seed=5)
+    ds = simulate_dataset(100, 300, n_qtl=10, H2=0.7, n_chromosomes=2, random_state=5)
     assert (ds.n, ds.p) == (100, 300) and ds.truth["g"].shape == (100,)
     assert ds.truth["H2"] == pytest.approx(0.7)
     assert set(ds.covariates["population"]) == {"pop0", "pop1"}
@@ -111,10 +111,10 @@ def test_reml_recovers_h2_at_n2000():
     """An additive trait's h2 is recovered by REML on VanRaden's G (mean of 8 traits)."""
     estimates = []
     for seed in (1, 2):
-        geno = simulate_genotypes(2000, 2000, n_chromosomes=4, seed=seed)
+        geno = simulate_genotypes(2000, 2000, n_chromosomes=4, random_state=seed)
         eig = np.linalg.eigh(vanraden(geno.X))
         for rep in range(4):
-            tr = simulate_trait(geno.X, n_qtl=200, H2=0.5, seed=10 * seed + rep)
+            tr = simulate_trait(geno.X, n_qtl=200, H2=0.5, random_state=10 * seed + rep)
             estimates.append(reml(tr.y, eigen=eig).h2)
     assert abs(np.mean(estimates) - 0.5) < 0.05, estimates
 
@@ -122,7 +122,7 @@ def test_reml_recovers_h2_at_n2000():
 def test_large_and_small_qtl(geno):
     from gslib.simulate import large_and_small_qtl
 
-    t = large_and_small_qtl(geno.X, n_large=5, n_small=50, var_large=0.4, var_small=0.2, seed=3)
+    t = large_and_small_qtl(geno.X, n_large=5, n_small=50, var_large=0.4, var_small=0.2, random_state=3)
     assert t.large_qtl.size == 5 and np.count_nonzero(t.effects) <= 55
     Xc = geno.X - geno.X.mean(0)
     g = Xc @ t.effects
@@ -135,8 +135,8 @@ def test_large_and_small_qtl(geno):
 def test_motif_trait_has_its_stated_truth():
     from gslib.simulate import motif_trait, simulate_genotypes
 
-    geno = simulate_genotypes(400, 300, n_chromosomes=1, n_populations=1, seed=4)
-    t = motif_trait(geno.X, start=150, length=3, motif_share=0.5, H2=0.6, target_frequency=0.2, seed=1)
+    geno = simulate_genotypes(400, 300, n_chromosomes=1, n_populations=1, random_state=4)
+    t = motif_trait(geno.X, start=150, length=3, motif_share=0.5, H2=0.6, target_frequency=0.2, random_state=1)
     carriers = (geno.X[:, 150:153] == t.pattern).all(axis=1)
     assert np.array_equal(carriers, t.motif == 1) and abs(t.frequency - carriers.mean()) < 1e-12
     assert abs(t.H2 - 0.6) < 1e-9 and abs(np.var(t.y) - 1) < 1e-9
@@ -152,13 +152,13 @@ def test_motif_trait_has_its_stated_truth():
 def test_recall_task_targets_the_lagged_step():
     from gslib.simulate import recall_task
 
-    x, y = recall_task(200, 30, 25, seed=1)
+    x, y = recall_task(200, 30, 25, random_state=1)
     assert x.shape == (200, 30, 2) and set(np.unique(x[:, :, 0])) == {-1.0, 1.0}
     assert np.array_equal(y, x[:, 5, 0]) and 0.35 < (y > 0).mean() < 0.65
     # the flag marks the step to recall, the same step in every sequence
     assert (x[:, :, 1].sum(axis=1) == 1).all() and (x[:, 5, 1] == 1).all()
     # the last step is a distractor: unrelated to the target
     assert abs(np.corrcoef(x[:, -1, 0], y)[0, 1]) < 0.2
-    assert np.array_equal(recall_task(5, 3, 1, seed=2)[1], recall_task(5, 3, 1, seed=2)[0][:, 2, 0])
+    assert np.array_equal(recall_task(5, 3, 1, random_state=2)[1], recall_task(5, 3, 1, random_state=2)[0][:, 2, 0])
     with pytest.raises(ValueError, match="lag <= length"):
         recall_task(10, 5, 6)

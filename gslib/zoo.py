@@ -1,0 +1,382 @@
+"""The model zoo: the named data sets (tasks) and model settings the book and the benchmark share.
+
+A chapter that shows "GBLUP on wheat E1, BGLR's fold 1" and the benchmark command that fills the
+results files both take the task and the model from here, so the two cannot drift apart:
+
+* :data:`DATA`: task name -> function returning a :class:`Task` (a :class:`~gslib.datasets.Dataset`,
+  its folds, covariates and a one-line description): ``wheat-E1`` ... ``wheat-E4``, ``mice-BMI``,
+  the chapter 4 motif study ``motif-<share>``, and ``<task>-shuffled`` (marker columns in a seeded
+  random order).
+* :data:`MODELS`: model name -> function of a Dataset returning ``(estimator, features)``:
+  features are the markers, or the pedigree matrix ``A`` for ``pedigree``.
+* The settings behind the names (:data:`MLP_GRID`, :data:`CNN_GRID`, :data:`MOTIF_CNN`,
+  :func:`mlp_cv`, :func:`cnn_cv`, :func:`motif_cnn`, :func:`recurrent_net`), and chapter 6's
+  memory experiment (:func:`fit_recall`, :func:`recall_experiment`).
+
+Run a task with :func:`run` (one model, all or some folds, through
+:func:`gslib.evaluation.cross_validate`); :mod:`gslib.benchmark` runs them all into results files.
+
+Examples
+--------
+>>> from gslib import zoo
+>>> sorted(zoo.DATA)[:3], "GBLUP" in zoo.MODELS
+(['mice-BMI', 'mice-BMI-shuffled', 'motif-0.2'], True)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .datasets import Dataset, load_mice, load_wheat
+from .evaluation import kfold_ids
+
+MICE_SEED = 2026
+"""Seed of the ten mice folds (the same everywhere in the book)."""
+
+
+@dataclass
+class Task:
+    """One data set ready for the benchmark."""
+
+    name: str
+    data: Dataset
+    folds: np.ndarray
+    covariates: pd.DataFrame | None
+    description: str
+
+
+def _wheat(env: str) -> Callable[[], Task]:
+    def make() -> Task:
+        ds = load_wheat(env)
+        label = {"1": "E1", "2": "E2", "4": "E3", "5": "E4"}[env]
+        return Task(f"wheat-{label}", ds, ds.folds, None,
+                    f"wheat, environment {env} ({label}), BGLR's 10 folds (wheat.sets)")
+    return make
+
+
+def _mice_bmi() -> Task:
+    ds = load_mice("Obesity.BMI")
+    cov = ds.covariates[["GENDER", "Litter"]].astype({"Litter": "category"})
+    folds = kfold_ids(ds.n, 10, random_state=MICE_SEED)[0]
+    return Task("mice-BMI", ds, folds, cov,
+                f"mice, Obesity.BMI, 10 folds seeded {MICE_SEED}, fixed covariates GENDER + Litter (factor)")
+
+
+MOTIF_SHARES = (0.2, 0.4, 0.6, 0.8, 1.0)
+"""Motif shares of the genetic variance in the chapter 4 motif study (tasks ``motif-<share>``)."""
+MOTIF_SEED = 7
+"""Seed of the motif study's simulation (the CNN's settings were chosen on another one, seed 2026)."""
+
+
+def _motif(share: float) -> Callable[[], Task]:
+    def make() -> Task:
+        from .simulate import motif_dataset
+
+        # the same genotypes, motif and background for every share (only the weights change)
+        ds = motif_dataset(1000, 1000, motif_share=share, H2=0.7, random_state=MOTIF_SEED)
+        return Task(f"motif-{share:g}", ds, kfold_ids(ds.n, 5, random_state=MOTIF_SEED)[0], None,
+                    f"simulated motif trait (1000 individuals, 1000 markers in map order, motif of 4 "
+                    f"markers = {share:.0%} of var(g), H2 0.7, seed {MOTIF_SEED}), 5 folds seeded {MOTIF_SEED}")
+    return make
+
+
+def _shuffled(name: str) -> Callable[[], Task]:
+    """The task ``name`` with its marker columns in a seeded random order (chapter 4: what
+    convolution makes of an order that is not the genome's)."""
+    def make() -> Task:
+        task = DATA[name]()
+        order = np.random.default_rng(MICE_SEED).permutation(task.data.p)
+        ds = task.data
+        data = Dataset(X=ds.X[:, order], y=ds.y, ids=ds.ids, markers=ds.markers[order], name=ds.name,
+                       trait=ds.trait, source_coding=ds.source_coding, folds=ds.folds, covariates=ds.covariates, A=ds.A,
+                       map=None, notes=[*ds.notes, f"marker columns shuffled (seed {MICE_SEED})"])
+        return Task(f"{name}-shuffled", data, task.folds, task.covariates,
+                    task.description + f"; marker columns in random order (seed {MICE_SEED})")
+    return make
+
+
+DATA: dict[str, Callable[[], Task]] = {
+    "wheat-E1": _wheat("1"),
+    "wheat-E2": _wheat("2"),
+    "wheat-E3": _wheat("4"),
+    "wheat-E4": _wheat("5"),
+    "mice-BMI": _mice_bmi,
+    **{f"motif-{s:g}": _motif(s) for s in MOTIF_SHARES},
+}
+"""Registered data sets: name -> function returning a :class:`Task`."""
+DATA.update({f"{name}-shuffled": _shuffled(name) for name in ("wheat-E1", "mice-BMI", "motif-0.8", "motif-1")})
+
+
+def _models() -> dict[str, Callable[[Dataset], tuple]]:
+    from . import baselines
+    from .bayes import SAMPLERS
+    from .linear import GBLUP, RKHS, KernelBLUP
+
+    return {
+        "GBLUP": lambda d: (GBLUP(), d.X),
+        "RKHS": lambda d: (RKHS(), d.X),
+        "RKHS-KA": lambda d: (RKHS(scales=(0.2, 1.0, 5.0)), d.X),
+        "pedigree": lambda d: (KernelBLUP(kernel="precomputed"), d.A),
+        "LASSO": lambda d: (baselines.lasso(), d.X),
+        # on 10,000 markers one L1 share and 10 penalties keep the inner CV within minutes
+        "ElasticNet": lambda d: (baselines.elastic_net() if d.p < 5000
+                                 else baselines.elastic_net(l1_ratio=(0.5,), n_alphas=10), d.X),
+        "SVR-linear": lambda d: (baselines.svr("linear"), d.X),
+        "SVR-rbf": lambda d: (baselines.svr("rbf"), d.X),
+        "SVR-poly": lambda d: (baselines.svr("poly"), d.X),
+        # a third of the markers per split, at most 1000 (mice: 10074 markers)
+        "RandomForest": lambda d: (baselines.random_forest(max_features=min(0.33, 1000 / d.p)), d.X),
+        "GBT": lambda d: (baselines.gradient_boosting(), d.X),
+        **{name: _bayes_factory(cls) for name, cls in SAMPLERS.items()},
+        # chapter 3: Bayesian-regularised nets with 1-7 neurons (Okut et al. 2011) and an MLP
+        # whose architecture inner CV chooses on each training set
+        **{f"BRNN-{s}": _brnn_factory(s) for s in range(1, 8)},
+        "MLP-CV": lambda d: (mlp_cv(), d.X),
+        # chapter 4: a CNN whose architecture and input encoding inner CV chooses
+        "CNN-CV": lambda d: (cnn_cv(), d.X),
+        # the motif study's fixed CNN (MOTIF_CNN on one-hot input, best of three starts)
+        "CNN-motif": lambda d: (motif_cnn(), d.X),
+        # the motif net from a single start (chapter 4's genome-order study: one start keeps it
+        # affordable on mice), and with 1-4 convolution + pooling blocks and a light penalty
+        # (the depth sweep: with L2 = 0.1 in every layer, stacks of 2 or more blocks collapsed)
+        "CNN-1start": lambda d: (motif_cnn(n_init=1), d.X),
+        **{f"CNN-depth-{k}": _depth_factory(k) for k in range(1, 5)},
+        # chapters 5 and 6: recurrent networks over windows of 50 markers (never across a
+        # chromosome where there is a map)
+        **{f"{cell.upper()}-w50": _recurrent_factory(cell, 50) for cell in ("rnn", "lstm", "gru")},
+    }
+
+
+def _depth_factory(n_conv: int):
+    def make(d: Dataset):
+        return motif_cnn(n_init=1, n_conv=n_conv, l2=1e-3), d.X
+    return make
+
+
+def recurrent_net(d: Dataset, cell: str = "lstm", window: int = 50, units: int = 16):
+    """A recurrent net (chapters 5, 6) on windows of ``window`` markers of ``d``: one layer of
+    ``units`` (SimpleRNN, LSTM or GRU, L2 0.001), additive encoding, Adam, batches of 64,
+    patience 10, at most 150 epochs; windows follow ``d.map``'s chromosomes if it has one."""
+    from .nets import KerasRegressor, build_rnn
+
+    chromosomes = None if d.map is None else d.map["chr"].to_numpy()
+    return KerasRegressor(builder=build_rnn, builder_kwargs={"units": units, "cell": cell, "l2": 1e-3},
+                          window=window, chromosomes=chromosomes, epochs=150, patience=10, batch_size=64,
+                          random_state=0)
+
+
+def _recurrent_factory(cell: str, window: int):
+    def make(d: Dataset):
+        return recurrent_net(d, cell, window), d.X
+    return make
+
+
+def _brnn_factory(neurons: int):
+    def make(d: Dataset):
+        from .brnn import BayesianRegularizedNet
+
+        return BayesianRegularizedNet(neurons=neurons), d.X
+    return make
+
+
+MLP_GRID = {"builder_kwargs": [
+    {"hidden": (32,), "l2": 0.05},
+    {"hidden": (64, 32), "dropout": 0.2},
+    {"hidden": (16, 8), "activation": "tanh", "l2": 0.01},
+]}
+"""Architectures among which inner CV picks the ``MLP-CV`` net (chapter 3)."""
+
+
+def mlp_cv(inner_folds: int = 3):
+    """The ``MLP-CV`` model: :data:`MLP_GRID` tuned by ``inner_folds``-fold inner CV (seeded),
+    each net trained with Adam, batches of 64, early stopping (patience 10, at most 150 epochs)."""
+    from .evaluation import tune
+    from .nets import KerasRegressor
+
+    net = KerasRegressor(epochs=150, patience=10, batch_size=64, random_state=0)
+    return tune(net, MLP_GRID, inner_folds=inner_folds)
+
+
+CNN_GRID = {
+    "encoding": ["onehot", "additive"],
+    "builder_kwargs": [
+        # short motif filters, max pooling, straight to the output (the chapter 4 motif net)
+        {"filters": 8, "kernel_size": 4, "pool": "max", "pool_size": 4, "dense": (),
+         "activation": "elu", "l2": 1e-3},
+        # wider filters with stride 2, a small dense layer with dropout, a stronger penalty
+        {"filters": 8, "kernel_size": 8, "strides": 2, "pool": "max", "pool_size": 4, "dense": (16,),
+         "activation": "elu", "l2": 1e-2, "dropout": 0.2},
+    ],
+}
+"""Encodings x architectures among which inner CV picks the ``CNN-CV`` net (chapter 4)."""
+
+
+def cnn_cv(inner_folds: int = 3):
+    """The ``CNN-CV`` model: :data:`CNN_GRID` tuned by ``inner_folds``-fold inner CV (seeded),
+    each net trained like ``MLP-CV`` (Adam, batches of 64, patience 10, at most 150 epochs)."""
+    from .evaluation import tune
+    from .nets import KerasRegressor, build_cnn
+
+    net = KerasRegressor(builder=build_cnn, epochs=150, patience=10, batch_size=64, random_state=0)
+    return tune(net, CNN_GRID, inner_folds=inner_folds)
+
+
+MOTIF_CNN = {"filters": 4, "kernel_size": 4, "pool": "max", "pool_size": 4, "dense": (),
+             "activation": "elu", "l2": 0.1}
+"""The motif study's CNN: few short filters, a strong L2 penalty, no hidden dense layer."""
+
+
+def motif_cnn(n_init: int = 3, **builder_kwargs):
+    """The ``CNN-motif`` net: :data:`MOTIF_CNN` on one-hot input, Adam (learning rate 0.003),
+    batches of 64, patience 10, at most 150 epochs, the best of ``n_init`` starts by validation
+    loss. No inner CV: its settings were chosen on separate simulations (seeds 2026 and 101-103;
+    8 filters with L2 = 0.001 overfitted the 2,000 weights after flattening, fewer filters with a
+    stronger penalty found the motif and predicted it; from one start, training found the motif
+    in two of three simulations, from three starts in all three). ``builder_kwargs`` override
+    :data:`MOTIF_CNN` (e.g. ``n_conv``, ``l2``)."""
+    from .nets import KerasRegressor, build_cnn
+
+    kwargs = {**MOTIF_CNN, **builder_kwargs}
+    return KerasRegressor(builder=build_cnn, builder_kwargs=kwargs, encoding="onehot", learning_rate=3e-3,
+                          epochs=150, patience=10, batch_size=64, random_state=0, n_init=n_init)
+
+
+def _bayes_factory(cls):
+    """Chains long enough for R-hat < 1.05 on wheat E1 (12,000 iterations, 2,000 burn-in, thin
+    10; BayesDpi, whose pi and scale S mix slowly, 30,000 and 5,000); shorter (5,000, 1,000,
+    thin 5) where p x n is large (mice), to keep the run in hours."""
+    def make(d: Dataset):
+        small = d.n * d.p < 2_000_000
+        if small:
+            kw = dict(n_iter=30000, burn_in=5000, thin=10) if cls.__name__ == "BayesDpi" \
+                else dict(n_iter=12000, burn_in=2000, thin=10)
+        else:
+            kw = dict(n_iter=5000, burn_in=1000, thin=5)
+        return cls(random_state=0, **kw), d.X
+    return make
+
+
+MODELS = _models()
+"""Registered models: name -> function of a Dataset returning (estimator, X)."""
+
+
+
+
+# ----------------------------------------------------------------------------- chapter 6's memory experiment
+def fit_recall(
+    cell: str,
+    lag: int,
+    *,
+    lead: int = 5,
+    n_train: int = 1500,
+    n_test: int = 500,
+    units: int = 16,
+    epochs: int = 20,
+    learning_rate: float = 0.01,
+    batch_size: int = 32,
+    forget_bias: float | None = 5.0,
+    random_state: int = 0,
+) -> dict:
+    """Train one recurrent network on the memory task of chapter 6.
+
+    A network from :func:`build_rnn` (``forget_bias`` for the LSTM only; ``None`` keeps Keras's
+    default of 1) learns :func:`gslib.simulate.recall_task` sequences of ``lead + lag`` steps
+    (the marked step has ``lead`` noise steps before it) by mean squared error on the -1/+1
+    target, with Adam, for a fixed number of ``epochs`` (no early stopping: the point is whether
+    the network learns at all). The data are seeded by ``random_state`` and ``lag``, so every cell sees
+    the same sequences.
+
+    Returns
+    -------
+    dict with ``model`` (the trained keras.Model), ``x_test``, ``y_test``, ``accuracy`` (share
+    of test sequences whose prediction has the target's sign; chance 50%), ``final_loss``
+    (training) and ``seconds`` (training time)
+    """
+    import keras
+
+    from .nets import RECURRENT, build_rnn
+    from .simulate import recall_task
+
+    if cell not in RECURRENT:
+        raise ValueError(f"cell must be one of {RECURRENT}; got {cell!r}.")
+    if not isinstance(lead, (int, np.integer)) or lead < 0:
+        raise ValueError(f"lead must be an integer >= 0; got {lead!r}.")
+    if not isinstance(lag, (int, np.integer)) or lag < 1:
+        raise ValueError(f"lag must be a positive integer; got {lag!r}.")
+    x, y = recall_task(n_train + n_test, int(lead + lag), int(lag), random_state=random_state + 1000 + int(lag))
+    keras.utils.set_random_seed(random_state)
+    extra = {"forget_bias": forget_bias} if cell == "lstm" and forget_bias is not None else {}
+    model = build_rnn(x.shape[1:], units=units, cell=cell, **extra)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    start = time.perf_counter()
+    history = model.fit(x[:n_train], y[:n_train], epochs=epochs, batch_size=batch_size, verbose=0)
+    seconds = time.perf_counter() - start
+    pred = np.asarray(model.predict(x[n_train:], verbose=0)).ravel()
+    return {"model": model, "x_test": x[n_train:], "y_test": y[n_train:],
+            "accuracy": float(np.mean(np.sign(pred) == y[n_train:])),
+            "final_loss": float(history.history["loss"][-1]), "seconds": seconds}
+
+
+def recall_experiment(lags: Sequence[int], cells: Sequence[str] = ("rnn", "lstm"), *, return_fits: bool = False,
+                      **kwargs):
+    """:func:`fit_recall` for every ``lag`` and ``cell`` (same sequences for every cell).
+
+    Returns
+    -------
+    pandas.DataFrame with columns lag, cell, accuracy, final_loss (training), seconds; with
+    ``return_fits`` also a dict ``{(lag, cell): fit_recall's result}`` (the trained networks).
+    """
+    from .nets import RECURRENT
+
+    lags = list(lags)
+    if not lags or not all(isinstance(lag, (int, np.integer)) and lag >= 1 for lag in lags):
+        raise ValueError(f"lags must be positive integers; got {lags!r}.")
+    unknown = [c for c in cells if c not in RECURRENT]
+    if unknown:
+        raise ValueError(f"cells must be among {RECURRENT}; got {unknown!r}.")
+    rows, fits = [], {}
+    for lag in lags:
+        for cell in cells:
+            fit = fits[(int(lag), cell)] = fit_recall(cell, lag, **kwargs)
+            rows.append({"lag": int(lag), "cell": cell, **{k: fit[k] for k in ("accuracy", "final_loss", "seconds")}})
+    return (pd.DataFrame(rows), fits) if return_fits else pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- running a task
+def run(task: Task | str, model_name: str, *, folds=None, cache=None,
+        progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One zoo model on one task, all folds or the listed ``folds``, through
+    :func:`gslib.evaluation.cross_validate`. Returns (scores, predictions) with a ``data`` column.
+
+    ``cache`` (a folder): each fold is stored under ``cache/<task>/<model>/<settings key>/`` and
+    reused by later runs with the same settings (the benchmark command); without it everything
+    is computed (a notebook's live check).
+
+    Examples
+    --------
+    >>> scores, predictions = run("wheat-E1", "GBLUP", folds=[1])  # doctest: +SKIP
+    """
+    from pathlib import Path
+
+    from .evaluation import cross_validate
+
+    if isinstance(task, str):
+        if task not in DATA:
+            raise ValueError(f"unknown task {task!r}; the zoo has {sorted(DATA)}.")
+        task = DATA[task]()
+    if model_name not in MODELS:
+        raise ValueError(f"unknown model {model_name!r}; the zoo has {sorted(MODELS)}.")
+    estimator, features = MODELS[model_name](task.data)
+    folder = None if cache is None else Path(cache) / task.name / model_name
+    scores, preds = cross_validate(estimator, task.data, folds=task.folds, covariates=task.covariates,
+                                   features=None if features is task.data.X else features, model_name=model_name,
+                                   test_folds=folds, cache=folder, progress=progress, return_predictions=True)
+    scores.insert(0, "data", task.name)
+    preds = preds.drop(columns="repeat")
+    preds.insert(0, "data", task.name)
+    return scores, preds
