@@ -24,9 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, zoo
 from .evaluation import CACHE_READS, settings_text
-from . import zoo
 from .zoo import DATA, MODELS
 
 

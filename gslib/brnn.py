@@ -275,8 +275,8 @@ class BayesianRegularizedNet(MarkerRegressor):
             old_gamma, old_ED = gamma, hist["E_D"][-1]
             if self.regularize:
                 gamma = solver.gamma(alpha, beta, P)
-                alpha = gamma / (2 * EW)
-                beta = max(n - gamma, 1e-8) / (2 * ED)
+                alpha = gamma / (2 * max(EW, 1e-300))
+                beta = max(n - gamma, 1e-8) / (2 * max(ED, 1e-300))  # ED = 0: the data fitted exactly
             record()
             change = max(abs(gamma - old_gamma) / max(gamma, 1e-12), abs(ED - old_ED) / max(ED, 1e-12))
             if not self.regularize:  # converged when the fit stops improving

@@ -72,8 +72,14 @@ def _check_coding(coding: str) -> tuple[float, ...]:
     return CODINGS[coding]
 
 
+class NotNumericError(ValueError, TypeError):
+    """A value that is not a number where numbers are needed (a ``ValueError`` as every input
+    error of gslib, and a ``TypeError`` as NumPy and scikit-learn raise for it)."""
+
+
 def _to_numeric_2d(X, name: str) -> np.ndarray:
-    """Turn an array-like into a 2-D float64 array or say which column is not numeric."""
+    """Turn an array-like into a 2-D float64 array or say which column is not numeric (in words
+    that also match scikit-learn's, so its common checks recognise them)."""
     if isinstance(X, pd.DataFrame):
         bad = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
         if bad:
@@ -84,6 +90,8 @@ def _to_numeric_2d(X, name: str) -> np.ndarray:
             )
         X = X.to_numpy()
     arr = np.asarray(X)
+    if np.iscomplexobj(arr):
+        raise ValueError(f"Complex data not supported: {name} holds complex numbers.")
     if arr.dtype == object or arr.dtype.kind in "USb":
         if arr.dtype.kind == "b":
             arr = arr.astype(np.float64)
@@ -95,18 +103,21 @@ def _to_numeric_2d(X, name: str) -> np.ndarray:
                 for i, v in enumerate(flat):
                     try:
                         float(v)
-                    except (TypeError, ValueError):
+                    except (TypeError, ValueError) as err:
                         idx = np.unravel_index(i, arr.shape)
-                        raise ValueError(
-                            f"{name} is not numeric: value {v!r} at position {tuple(int(j) for j in idx)}."
+                        raise NotNumericError(
+                            f"{name} is not numeric: value {v!r} at position {tuple(int(j) for j in idx)} ({err})."
                         ) from None
                 raise
     if arr.ndim != 2:
         raise ValueError(
-            f"{name} must be a 2-D matrix (individuals x markers); got shape {arr.shape}."
+            f"{name} must be a 2-D matrix (individuals x markers); got shape {arr.shape}. Reshape your data: "
+            "one row per individual, e.g. X.reshape(1, -1) for a single individual."
         )
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} is empty: shape {arr.shape}.")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty: 0 sample(s) (shape={arr.shape}) while a minimum of 1 is required.")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} is empty: 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
     return arr.astype(np.float64, copy=False)
 
 

@@ -363,7 +363,7 @@ def load_wheat(env: str | int = "1", coding: str | None = None) -> Dataset:
     # wheat.X has no row names upstream: its rows are in wheat.Y's order (BGLR's docs).
     y = Y[:, list(envs).index(key)]
     ai = match_ids(ids, arows, names=("wheat.Y", "wheat.A"))
-    X = to_dosage(check_genotypes(X, "01", name="wheat.X"), "01")
+    X = _mark(to_dosage(check_genotypes(X, "01", name="wheat.X"), "01"), True)  # checked as 0/1: one scan
     notes = [
         "markers: DArT, published 0/1 for inbred lines, held as dosages 0/2 (source_coding '01'); no map, "
         "column order is not genomic order",

@@ -277,7 +277,6 @@ class KernelBLUP(MarkerRegressor):
     def _split_covariates(self, covariates):
         if not self.random:
             return covariates, None
-        import pandas as pd
 
         if not isinstance(covariates, pd.DataFrame):
             raise ValueError(f"random={self.random!r} needs covariates as a DataFrame with those columns.")

@@ -9,7 +9,6 @@ itself (:mod:`gslib`), so they hold whatever a notebook imports first once gslib
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from numbers import Integral, Real
 

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .io import Genotypes
+from .genotypes import Genotypes
 from .qc import MarkerPanel, Report, align
 
 FORMAT = "gsmodel"

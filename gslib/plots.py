@@ -11,7 +11,11 @@ import seaborn as sns
 def fold_r(scores: pd.DataFrame, *, x: str = "model", hue: str | None = None, col: str | None = None,
            reference: pd.DataFrame | None = None, order=None, height: float = 3.2, aspect: float = 1.4,
            col_wrap: int | None = None):
-    """Per-fold r by model: one dot per fold, the mean with its 95% interval.
+    """Per-fold r by model: one dot per fold, the mean with its 95% t-interval over folds.
+
+    The interval is the one :func:`gslib.evaluation.summarize` reports (``ci_low``, ``ci_high``:
+    mean +- t(0.975, k - 1) sd / sqrt(k) over the k folds), so a figure and the table beside it
+    show the same interval; the legend names it.
 
     Parameters
     ----------
@@ -29,9 +33,15 @@ def fold_r(scores: pd.DataFrame, *, x: str = "model", hue: str | None = None, co
                     height=height, aspect=aspect,
                     col_wrap=None if col is None else (col_wrap or min(4, scores[col].nunique())),
                     legend=hue is not None)
+    from .evaluation import summarize
+
     for ax, (_, sub) in zip(g.axes.flat, scores.groupby(col, sort=False) if col else [(None, scores)]):
-        sns.pointplot(sub, x=x, y="r", order=order, errorbar=("ci", 95), color="black",
-                      linestyle="none", markers="D", markersize=4, ax=ax)
+        summary = summarize(sub, by=(x,)).reindex(order).dropna(subset=["r_mean"])
+        pos = [order.index(m) for m in summary.index]
+        ax.errorbar(pos, summary["r_mean"], yerr=[summary["r_mean"] - summary["ci_low"],
+                                                  summary["ci_high"] - summary["r_mean"]],
+                    fmt="D", color="black", markersize=4, capsize=3, linestyle="none", zorder=4,
+                    label="mean, 95% t-interval over folds")
         if reference is not None:
             ref = reference if col is None else reference[reference[col] == sub[col].iloc[0]]
             pos = {m: i for i, m in enumerate(order)}
@@ -40,6 +50,7 @@ def fold_r(scores: pd.DataFrame, *, x: str = "model", hue: str | None = None, co
                        label="published")
         ax.tick_params(axis="x", rotation=60)
         ax.set_xlabel("")
+    g.axes.flat[0].legend(fontsize=8, loc="lower left")
     g.set_ylabels("r (test fold)")
     return g
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import check_genotypes
-from .io import Genotypes
+from .genotypes import Genotypes
 from .popgen import allele_frequencies, minor_allele_frequencies
 
 DEFAULTS = {"min_call_rate": 0.95, "min_maf": 0.01, "missing": "mean"}
@@ -98,7 +98,7 @@ def quality_control(genotypes: Genotypes, *, min_call_rate: float = DEFAULTS["mi
         with warnings.catch_warnings():  # the report says it instead
             warnings.simplefilter("ignore", UserWarning)
             X = check_genotypes(g.X, "dosage", missing="mean")
-        g = Genotypes(X, g.ids, g.markers, g.map, g.source, list(g.notes))
+        g = Genotypes(X, g.ids, g.markers, g.map, g.source, list(g.notes), g.samples)
     report.add("missing calls imputed with the marker mean", nan.sum(), what="calls")
     report.add("kept", g.X.shape[1], what="markers")
     g.notes.extend(report.lines())

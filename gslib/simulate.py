@@ -12,24 +12,14 @@ every chapter can score a model against the truth, not only against noisy phenot
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .checks import check_genotypes, renamed_seed
 from .datasets import Dataset
-
-
-@dataclass
-class Genotypes:
-    """Simulated genotypes: ``X`` (n x p, 0/1/2 int8), the marker ``map`` and sub-population labels."""
-
-    X: np.ndarray
-    map: pd.DataFrame
-    population: np.ndarray
-    ids: np.ndarray
-    settings: dict = field(default_factory=dict)
+from .genotypes import Genotypes
 
 
 @renamed_seed
@@ -71,6 +61,8 @@ def simulate_genotypes(
     Returns
     -------
     Genotypes
+        Dosages of the derived allele, the map (``chr``, ``pos`` in Mb), the sub-population of
+        each individual in ``samples["population"]`` and the settings in ``source``.
     """
     import msprime
 
@@ -138,15 +130,14 @@ def simulate_genotypes(
     mp = pd.concat(maps, ignore_index=True)
     mp.index = pd.Index([f"snp{c}_{i:05d}" for c, i in zip(mp["chr"], range(p))], name="marker")
     width = len(str(n))
-    return Genotypes(
-        X=X,
-        map=mp,
-        population=np.asarray(names)[population],
-        ids=np.array([f"ind{i:0{width}d}" for i in range(n)]),
-        settings=dict(n=n, p=p, n_chromosomes=n_chromosomes, n_populations=n_populations, ne=ne,
-                      split_time=split_time, chromosome_length=chromosome_length,
-                      recombination_rate=recombination_rate, maf=maf, random_state=random_state),
-    )
+    ids = np.array([f"ind{i:0{width}d}" for i in range(n)])
+    settings = dict(n=n, p=p, n_chromosomes=n_chromosomes, n_populations=n_populations, ne=ne,
+                    split_time=split_time, chromosome_length=chromosome_length,
+                    recombination_rate=recombination_rate, maf=maf, random_state=random_state)
+    return Genotypes(X, ids, mp.index.to_numpy(), mp,
+                     "msprime: " + ", ".join(f"{k}={v}" for k, v in settings.items()),
+                     [f"msprime coalescent, {n_populations} population(s), {n_chromosomes} chromosome(s)"],
+                     pd.DataFrame({"population": np.asarray(names)[population]}, index=pd.Index(ids, name="id")))
 
 
 @dataclass
@@ -312,7 +303,7 @@ def simulate_trait(
 def _as_dataset(geno: Genotypes, y: np.ndarray, name: str, trait: str, *, notes: list[str], truth: dict,
                 covariates: pd.DataFrame | None = None) -> Dataset:
     """Simulated genotypes and a phenotype as a :class:`Dataset` (0/1/2 coding, the map kept)."""
-    return Dataset(X=geno.X, y=y, ids=geno.ids, markers=geno.map.index.to_numpy(), name=name, trait=trait,
+    return Dataset(X=geno.X, y=y, ids=geno.ids, markers=geno.markers, name=name, trait=trait,
                    source_coding="012", covariates=covariates, map=geno.map, notes=notes, truth=truth)
 
 
@@ -339,9 +330,9 @@ def simulate_dataset(
                            random_state=int(rng.integers(2**31 - 1)))
     return _as_dataset(
         geno, trait.y, "simulated", f"H2={H2:g} (h2={trait.h2:.2f}), {len(trait.qtl)} QTL",
-        covariates=pd.DataFrame({"population": geno.population}, index=pd.Index(geno.ids, name="id")),
-        notes=[f"msprime coalescent, {geno.settings['n_populations']} populations, "
-               f"{geno.settings['n_chromosomes']} chromosomes; seed {random_state}"],
+        covariates=geno.samples[["population"]],
+        notes=[f"msprime coalescent, {genotype_options.get('n_populations', 2)} populations, "
+               f"{genotype_options.get('n_chromosomes', 5)} chromosomes; seed {random_state}"],
         truth={"g": trait.g, "a": trait.a, "qtl": trait.qtl, "H2": trait.H2, "h2": trait.h2,
                "parts": trait.parts, "additive_effects": trait.additive_effects},
     )

@@ -297,11 +297,10 @@ def fit_recall(
     of test sequences whose prediction has the target's sign; chance 50%), ``final_loss``
     (training) and ``seconds`` (training time)
     """
-    import keras
-
-    from .nets import RECURRENT, build_rnn
+    from .nets import RECURRENT, _keras, build_rnn
     from .simulate import recall_task
 
+    keras = _keras()
     if cell not in RECURRENT:
         raise ValueError(f"cell must be one of {RECURRENT}; got {cell!r}.")
     if not isinstance(lead, (int, np.integer)) or lead < 0:

@@ -1,4 +1,3 @@
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -6,7 +5,6 @@ import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import Ridge
-from sklearn.utils.estimator_checks import check_estimator
 
 from gslib.evaluation import (
     WithCovariates,
@@ -143,13 +141,6 @@ def test_bad_inputs():
         cross_validate(Ridge(), X, y, np.ones(40))
     with pytest.raises(ValueError, match="covariates has 10 rows"):
         cross_validate(Ridge(), X, y, covariates=pd.DataFrame({"a": np.ones(10)}))
-
-
-def test_with_covariates_passes_check_estimator():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        results = check_estimator(WithCovariates(Ridge()), on_fail=None)
-    assert not [r["check_name"] for r in results if r["status"] == "failed"]
 
 
 def test_tune_is_nested_cv():

@@ -41,9 +41,9 @@ def test_regressor_beats_the_mean_in_the_harness(sim):
 def test_cnn_regressor_in_the_harness(sim):
     """The CNN builder through the same harness: on a motif trait it clearly beats the mean in
     every fold; inside a grid search the encoding is a hyper-parameter like any other."""
-    from gslib.zoo import motif_cnn
     from gslib.evaluation import tune
     from gslib.simulate import motif_dataset
+    from gslib.zoo import motif_cnn
 
     d = motif_dataset(1000, 200, motif_share=0.9, H2=0.8, random_state=5)
     scores = cross_validate(motif_cnn(n_init=1), d.X, d.y, np.arange(d.n) % 2 + 1)
@@ -126,9 +126,9 @@ def test_cnn_regressor_onehot_and_saliency(sim):
 def test_cnn_finds_the_motif_position():
     """Chapter 4's claim on a small seeded simulation: the saliency of a CNN trained on a motif
     trait peaks at the motif (the best 4-marker window is within 3 markers of the truth)."""
-    from gslib.zoo import motif_cnn
     from gslib.nets import saliency
     from gslib.simulate import motif_dataset
+    from gslib.zoo import motif_cnn
 
     d = motif_dataset(1000, 200, motif_share=0.9, H2=0.8, random_state=5)
     net = motif_cnn(n_init=1).fit(d.X[:800], d.y[:800])

@@ -54,7 +54,6 @@ def test_files_that_are_not_models_and_unfitted_models_are_refused(tmp_path):
 
     g, y = _data()
     model = GBLUP().fit(g.X, y)
-    path = save_model(model, tmp_path / "m.gsmodel", panel=MarkerPanel.from_data(g))
     missing_one = g.subset(columns=np.arange(1, 40))
     (tmp_path / "x.gsmodel").write_text("not a zip")
     with pytest.raises(ValueError, match="not a saved gslib model"):

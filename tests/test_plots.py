@@ -36,3 +36,24 @@ def test_unrolled_rnn_draws_one_column_per_step():
     ax = plots.unrolled_rnn(x20[0], scratch.rnn_forward(x20, params), max_steps=6)
     labels = [t.get_text() for t in ax.texts]
     assert "$p_{20}$" in labels and "$p_{6}$" not in labels and "..." in labels
+
+
+def test_fold_r_draws_the_interval_the_summary_reports():
+    """Before, the figure showed seaborn's unseeded bootstrap interval and the table a t-interval,
+    both called "95% interval"; now both are the t-interval of evaluation.summarize."""
+    import pandas as pd
+
+    from gslib.evaluation import summarize
+
+    rng = np.random.default_rng(0)
+    scores = pd.DataFrame({"model": np.repeat(["A", "B"], 10), "fold": np.tile(np.arange(1, 11), 2),
+                           "r": np.r_[rng.normal(0.5, 0.05, 10), rng.normal(0.3, 0.1, 10)],
+                           "mse": 1.0, "top20": 0.2, "constant": False})
+    g = plots.fold_r(scores)
+    ax = g.axes.flat[0]
+    bars = [c for c in ax.containers if hasattr(c, "lines")][0]
+    segments = bars.lines[2][0].get_segments()  # one vertical segment per model
+    table = summarize(scores)
+    for (lo, hi), model in zip(([s[0][1], s[1][1]] for s in segments), ["A", "B"]):
+        assert np.isclose(lo, table.loc[model, "ci_low"]) and np.isclose(hi, table.loc[model, "ci_high"])
+    assert ax.get_legend().get_texts()[0].get_text() == "mean, 95% t-interval over folds"

@@ -20,7 +20,7 @@ def test_genotypes_shape_coding_map(geno):
     assert geno.map["chr"].value_counts().sort_index().tolist() == [500, 500, 500]
     for _, m in geno.map.groupby("chr"):
         assert np.all(np.diff(m["pos"].to_numpy()) > 0)  # map order
-    assert (geno.population == "pop0").sum() == 200
+    assert (geno.samples["population"] == "pop0").sum() == 200
 
 
 @pytest.mark.slow
@@ -43,7 +43,7 @@ def test_ld_decays_with_distance(geno):
 
 def test_population_structure_is_visible(geno):
     scores, explained = principal_components(geno.X, 2)
-    pop = geno.population == "pop0"
+    pop = (geno.samples["population"] == "pop0").to_numpy()
     pc1 = scores[:, 0]
     # the first PC separates the two sub-populations almost perfectly
     threshold = (pc1[pop].mean() + pc1[~pop].mean()) / 2
