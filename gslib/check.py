@@ -57,7 +57,7 @@ def data_files() -> dict[str, str]:
     return out
 
 
-def keras_fit_seconds(epochs: int = 150, seed: int = 0) -> float:
+def keras_fit_seconds(epochs: int = 150, random_state: int = 0) -> float:
     """Seconds for a fixed Keras fit like the book's: an MLP (64-32-1) on 600 individuals x 1,300
     markers (wheat's size), ``epochs`` epochs of batch 32, one thread per core as Keras chooses."""
     import numpy as np
@@ -65,10 +65,10 @@ def keras_fit_seconds(epochs: int = 150, seed: int = 0) -> float:
     from .nets import _keras, build_mlp
 
     keras = _keras()
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     X = rng.integers(0, 3, size=(600, 1300)).astype("float32")
     y = (X[:, :20].sum(axis=1) + rng.normal(size=600)).astype("float32")
-    keras.utils.set_random_seed(seed)
+    keras.utils.set_random_seed(random_state)
     model = build_mlp(1300, hidden=(64, 32))
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
     model.fit(X[:32], y[:32], epochs=1, verbose=0)  # graph building is not the speed we measure

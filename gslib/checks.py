@@ -274,26 +274,6 @@ def check_markers(X, *, dosage: bool | None = True, name: str = "X") -> np.ndarr
     return _mark(arr, not bad.any())
 
 
-def prepare_markers(X, coding: str | None, *, n_features: int | None = None, owner: str = "the model") -> np.ndarray:
-    """Marker matrix for a model: validated and on the dosage scale (float64).
-
-    ``coding=None`` accepts any finite real numbers (scikit-learn's ``check_array``), for
-    kernels on arbitrary features; otherwise the declared coding is checked and converted
-    with :func:`to_dosage`. With ``n_features`` (at predict time), a different marker count is
-    an error in scikit-learn's wording.
-    """
-    if coding is None:
-        from sklearn.utils.validation import check_array
-
-        Xc = check_array(X, dtype=np.float64)
-    else:
-        Xc = to_dosage(check_genotypes(X, coding), coding)
-    if n_features is not None and Xc.shape[1] != n_features:
-        raise ValueError(f"X has {Xc.shape[1]} features, but {owner} is expecting "
-                         f"{n_features} features as input (markers).")
-    return Xc
-
-
 def take_rows(obj, rows):
     """Rows ``rows`` (indices or a boolean mask) of an array, DataFrame or Series; None stays None."""
     if obj is None:
@@ -538,26 +518,6 @@ def check_feature_names(estimator, X, *, reset: bool) -> None:
         ndim = np.asarray(X).ndim if isinstance(X, (list, tuple)) else 2
     if ndim == 2:  # anything else is refused by the array checks that follow, in scikit-learn's words
         validate_data(estimator, X, reset=reset, skip_check_array=True)
-
-
-def check_X_y(
-    X,
-    y,
-    coding: str = "012",
-    *,
-    missing: MissingPolicy = "raise",
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validate genotypes and phenotypes together.
-
-    Returns
-    -------
-    X : float64 array (n, p)
-    y : float64 array (n,), NaN where missing
-    observed : bool array (n,), True where y is observed (a warning is given otherwise)
-    """
-    Xc = check_genotypes(X, coding, missing=missing)
-    yc = check_phenotype(y, Xc.shape[0])
-    return Xc, yc, observed_mask(yc)
 
 
 def check_ids(ids: Sequence, *, name: str = "ids", n: int | None = None) -> np.ndarray:

@@ -8,10 +8,10 @@ from gslib.checks import (
     check_genotypes,
     check_ids,
     check_phenotype,
-    check_X_y,
     match_ids,
     observed_mask,
     to_dosage,
+    training_phenotype,
 )
 
 
@@ -94,8 +94,8 @@ def test_phenotype_checks():
 def test_missing_phenotypes_warn_and_stay_predictable():
     X = np.array([[0, 1], [1, 1], [2, 0]])
     with pytest.warns(UserWarning, match="1 of 3 phenotypes are missing.*still be predicted"):
-        Xc, y, obs = check_X_y(X, [1.0, np.nan, 2.0])
-    assert obs.tolist() == [True, False, True] and Xc.shape == (3, 2) and np.isnan(y[1])
+        y, obs = training_phenotype([1.0, np.nan, 2.0], X.shape[0])
+    assert obs.tolist() == [True, False, True] and np.isnan(y[1])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert observed_mask(np.array([1.0, 2.0])).all()

@@ -162,3 +162,14 @@ def test_recall_task_targets_the_lagged_step():
     assert np.array_equal(recall_task(5, 3, 1, random_state=2)[1], recall_task(5, 3, 1, random_state=2)[0][:, 2, 0])
     with pytest.raises(ValueError, match="lag <= length"):
         recall_task(10, 5, 6)
+
+
+def test_the_old_seed_keyword_warns_and_means_random_state():
+    from gslib.simulate import recall_task
+
+    with pytest.warns(FutureWarning, match=r"recall_task\(seed=...\) is deprecated.*use random_state="):
+        old = recall_task(5, 4, 2, seed=3)
+    new = recall_task(5, 4, 2, random_state=3)
+    assert np.array_equal(old[0], new[0]) and np.array_equal(old[1], new[1])
+    with pytest.raises(TypeError, match="both seed= and random_state="):
+        recall_task(5, 4, 2, seed=3, random_state=3)
