@@ -87,6 +87,17 @@ class Genotypes:
                    f"dataset {data.name}", [])
 
     @property
+    def population(self) -> np.ndarray:
+        """Deprecated: the simulator's sub-populations are ``samples["population"]``."""
+        import warnings
+
+        warnings.warn("Genotypes.population is deprecated: use genotypes.samples['population'].", FutureWarning,
+                      stacklevel=2)
+        if self.samples is None or "population" not in self.samples:
+            raise AttributeError("these genotypes carry no sub-population (samples['population']).")
+        return self.samples["population"].to_numpy()
+
+    @property
     def shape(self) -> tuple[int, int]:
         return self.X.shape
 

@@ -21,6 +21,8 @@ def test_genotypes_shape_coding_map(geno):
     for _, m in geno.map.groupby("chr"):
         assert np.all(np.diff(m["pos"].to_numpy()) > 0)  # map order
     assert (geno.samples["population"] == "pop0").sum() == 200
+    with pytest.warns(FutureWarning, match="samples\\['population'\\]"):
+        assert (geno.population == "pop0").sum() == 200
 
 
 @pytest.mark.slow
