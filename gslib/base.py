@@ -46,6 +46,7 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .checks import (
@@ -59,6 +60,9 @@ from .checks import (
 
 DEPRECATED = "deprecated"
 """Default of the old ``coding=`` parameter: not given (the one release it still works)."""
+
+CODING = [StrOptions({"012", "01", "-101", "dosage", DEPRECATED}), None]
+"""scikit-learn parameter constraint of the deprecated ``coding=`` (every gslib model, until 0.3)."""
 
 CODING_DEPRECATION = (
     "coding= is deprecated and will be removed in gslib 0.3: models take allele dosages (0/1/2 copies of the "

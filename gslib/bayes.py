@@ -41,9 +41,9 @@ from numbers import Integral, Real
 
 import numpy as np
 from numba import njit
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 
-from .base import DEPRECATED, MarkerRegressor
+from .base import CODING, DEPRECATED, MarkerRegressor
 
 
 # ----------------------------------------------------------------------------- compiled sweeps
@@ -124,7 +124,7 @@ class _BayesBase(MarkerRegressor):
         "prob_in": [Interval(Real, 0, 1, closed="right")],
         "counts": [Interval(Real, 0, None, closed="neither")],
         "fixed_variances": ["array-like", None],
-        "coding": [StrOptions({"012", "01", "-101", "dosage", DEPRECATED}), None],
+        "coding": CODING,
         "random_state": ["random_state"],
     }
 
@@ -144,22 +144,11 @@ class _BayesBase(MarkerRegressor):
 
     # -- input
     def _check_params(self) -> None:
-        if not (isinstance(self.n_iter, (int, np.integer)) and self.n_iter > 0):
-            raise ValueError(f"n_iter must be a positive integer; got {self.n_iter!r}.")
-        if not 0 <= self.burn_in < self.n_iter:
+        """What the parameter constraints (checked first, in ``fit``) cannot say: relations between them."""
+        if not self.burn_in < self.n_iter:
             raise ValueError(f"burn_in must be in [0, n_iter); got {self.burn_in} with n_iter={self.n_iter}.")
-        if not (isinstance(self.thin, (int, np.integer)) and self.thin >= 1):
-            raise ValueError(f"thin must be a positive integer; got {self.thin!r}.")
         if (self.n_iter - self.burn_in) // self.thin < 1:
             raise ValueError("no sample is kept: n_iter - burn_in must be at least thin.")
-        if not (isinstance(self.n_chains, (int, np.integer)) and self.n_chains >= 1):
-            raise ValueError(f"n_chains must be a positive integer; got {self.n_chains!r}.")
-        if not 0 < self.R2 < 1:
-            raise ValueError(f"R2 must be in (0, 1); got {self.R2}.")
-        if not self.df0 > 0:
-            raise ValueError(f"df0 must be positive; got {self.df0}.")
-        if not 0 < self.prob_in <= 1:
-            raise ValueError(f"prob_in must be in (0, 1]; got {self.prob_in}.")
 
     # -- hooks for the subclasses
     def _init_state(self, rng, p: int, vy: float, msx: float) -> dict:

@@ -35,7 +35,7 @@ import numpy as np
 import scipy.linalg as sla
 from sklearn.preprocessing import StandardScaler
 
-from .base import DEPRECATED, MarkerRegressor
+from .base import CODING, DEPRECATED, MarkerRegressor
 from .checks import collapsed
 
 __all__ = ["BayesianRegularizedNet"]
@@ -199,7 +199,7 @@ class BayesianRegularizedNet(MarkerRegressor):
     _covariates = "residual"
     _min_samples = 5
     _fixed = "fixed_effects_"  # beta_ is MacKay's noise precision
-    _parameter_constraints = {"coding": [str, None], "random_state": ["random_state"]}
+    _parameter_constraints = {"coding": CODING, "random_state": ["random_state"]}
 
     def _check_params(self):
         if not (isinstance(self.neurons, (int, np.integer)) and self.neurons >= 1):

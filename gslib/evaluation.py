@@ -159,12 +159,13 @@ def _accepts_covariates(model) -> bool:
 
 
 def _is_pairwise(model) -> bool:
+    """A precomputed kernel as input (scikit-learn's ``pairwise`` tag; gslib models set it in :mod:`gslib.base`)."""
+    from sklearn.utils import get_tags
+
     try:
-        return bool(model.__sklearn_tags__().input_tags.pairwise)
-    except AttributeError:
-        return getattr(model, "kernel", None) == "precomputed"
-
-
+        return bool(get_tags(model).input_tags.pairwise)
+    except (AttributeError, TypeError):  # not a scikit-learn estimator: takes features
+        return False
 
 
 # ----------------------------------------------------------------------------- harness

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.optimize import minimize_scalar
 from sklearn.utils._param_validation import StrOptions
 
-from .base import DEPRECATED, MarkerRegressor
+from .base import CODING, DEPRECATED, MarkerRegressor
 from .checks import check_phenotype
 from .kinship import gaussian_kernel, median_squared_distance, vanraden
 
@@ -204,10 +204,6 @@ _KERNEL_BLUP_DOCS = """Parameters
     fit(X, y, covariates=None); predict(X, covariates=None); predict_genetic(X) (the kernel
     part alone); predict_parts(X, covariates=None) (both at once)
 """
-
-CODING = [StrOptions({"012", "01", "-101", "dosage", DEPRECATED}), None]
-"""Parameter constraint of the deprecated ``coding=`` (every gslib model)."""
-
 
 class KernelBLUP(MarkerRegressor):
     """BLUP of genetic values under a kernel, variance components by REML (chapter 2).

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .base import DEPRECATED, MarkerRegressor
+from .base import CODING, DEPRECATED, MarkerRegressor
 from .checks import ENCODINGS, collapsed, encode, onehot_classes, windows
 
 FIGURE2_HIDDEN = (3, 2, 4, 4, 6)
@@ -339,7 +339,7 @@ class KerasRegressor(MarkerRegressor):
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "window": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
-        "coding": [str, None],
+        "coding": CODING,
     }
 
     def __init__(self, builder: Callable | None = None, builder_kwargs: dict | None = None, epochs: int = 200,
