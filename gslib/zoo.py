@@ -137,6 +137,8 @@ def _models() -> dict[str, Callable[[Dataset], tuple]]:
         # whose architecture inner CV chooses on each training set
         **{f"BRNN-{s}": _brnn_factory(s) for s in range(1, 8)},
         "MLP-CV": lambda d: (mlp_cv(), d.X),
+        # chapter 3's overfitting lesson: two wide hidden layers, and the three usual cures
+        **{f"MLP-wide-{cure}": _wide_factory(cure) for cure in WIDE_CURES},
         # chapter 4: a CNN whose architecture and input encoding inner CV chooses
         "CNN-CV": lambda d: (cnn_cv(), d.X),
         # the motif study's fixed CNN (MOTIF_CNN on one-hot input, best of three starts)
@@ -150,6 +152,35 @@ def _models() -> dict[str, Callable[[Dataset], tuple]]:
         # chromosome where there is a map)
         **{f"{cell.upper()}-w50": _recurrent_factory(cell, 50) for cell in ("rnn", "lstm", "gru")},
     }
+
+
+WIDE_MLP = {"hidden": (256, 128)}
+"""Chapter 3's wide network: two hidden layers of 256 and 128 ReLU neurons."""
+WIDE_CURES = {
+    "none": dict(builder_kwargs=WIDE_MLP, patience=0),
+    "early": dict(builder_kwargs=WIDE_MLP, patience=10),
+    "L2": dict(builder_kwargs={**WIDE_MLP, "l2": 0.05}, patience=0),
+    "dropout": dict(builder_kwargs={**WIDE_MLP, "dropout": 0.5}, patience=0),
+}
+"""Chapter 3's cures for overfitting (models ``MLP-wide-<cure>``): none (100 epochs), early
+stopping (patience 10), an L2 penalty of 0.05, dropout 0.5; all trained with Adam (learning
+rate 0.001), batches of 64, at most 100 epochs, 10% of the training lines held out."""
+
+
+def wide_mlp(cure: str = "none", **kwargs):
+    """Chapter 3's wide network with one of :data:`WIDE_CURES` (``kwargs`` override settings,
+    e.g. ``learning_rate``)."""
+    from .nets import KerasRegressor
+
+    if cure not in WIDE_CURES:
+        raise ValueError(f"cure must be one of {sorted(WIDE_CURES)}; got {cure!r}.")
+    return KerasRegressor(**{"epochs": 100, "batch_size": 64, "random_state": 0, **WIDE_CURES[cure], **kwargs})
+
+
+def _wide_factory(cure: str):
+    def make(d: Dataset):
+        return wide_mlp(cure), d.X
+    return make
 
 
 def _depth_factory(n_conv: int):
