@@ -29,22 +29,28 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 TEMPLATE = '''\
-# Opened alone (Colab, a bare Jupyter)? Make sure gslib and what this notebook needs are here.
-import importlib.metadata, importlib.util, os, subprocess, sys, tempfile  # noqa: E401, I001
+# Opened alone (Colab, a bare Jupyter)? Install gslib and what this notebook needs.
+import importlib, importlib.metadata, importlib.util  # noqa: E401, I001
+import os, subprocess, sys, tempfile  # noqa: E401
 NEEDS = {needs}
 missing = [m for m in ["gslib", *NEEDS] if importlib.util.find_spec(m) is None]
 if missing:
     where = os.environ.get("GSLIB_PIP_SPEC", "git+{url}")
     spec = "{name} @ " + where
     if "google.colab" not in sys.modules and "GSLIB_PIP_SPEC" not in os.environ:
-        raise ModuleNotFoundError(f"this notebook needs {{missing}}: pip install '{{spec}}'")
-    held = [f"{{d}}=={{importlib.metadata.version(d)}}" for d in ("tensorflow", "keras", "numpy")
-            if importlib.util.find_spec(d) is not None]  # keep the runtime's own versions
+        need = f"this notebook needs {{missing}}: pip install '{{spec}}'"
+        raise ModuleNotFoundError(need)
+    held = [  # keep the runtime's own versions
+        f"{{d}}=={{importlib.metadata.version(d)}}"
+        for d in ("tensorflow", "keras", "numpy")
+        if importlib.util.find_spec(d) is not None
+    ]
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("\\n".join(held))
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", spec, "-c", f.name], check=True)
+    pip = [sys.executable, "-m", "pip", "install", "-q", spec, "-c", f.name]
+    subprocess.run(pip, check=True)
     importlib.invalidate_caches()
-import gslib  # noqa: E402,F401 (sets TensorFlow's log and oneDNN flags before keras is imported)'''
+importlib.import_module("gslib")  # sets TensorFlow's flags before keras is imported'''
 
 EXTRA_MODULES = {"nets": ("keras", "tensorflow"), "files": ("bed_reader", "cyvcf2")}
 
