@@ -168,3 +168,21 @@ def test_folds_where_r_is_undefined_are_refused():
     y3[(folds == 3) & (np.arange(30) > 5)] = np.nan  # fold 3 keeps 2 phenotyped individuals
     with pytest.raises(ValueError, match="fold 3 of repeat 0 has 2 phenotyped"):
         cross_validate(Ridge(), X, y3, np.vstack([folds, folds]))
+
+
+def test_accuracy_table_puts_the_genomic_part_beside_the_full_r_where_there_are_covariates():
+    from gslib.evaluation import accuracy_table
+
+    scores = pd.DataFrame({
+        "data": ["mice-BMI"] * 4 + ["wheat-E1"] * 4,
+        "model": ["GBLUP", "GBLUP", "LSTM", "LSTM"] * 2,
+        "r": [0.5, 0.6, 0.45, 0.55, 0.4, 0.5, 0.3, 0.3],
+        "r_genomic": [0.2, 0.3, 0.1, 0.1, np.nan, np.nan, np.nan, np.nan],
+    })
+    table = accuracy_table(scores, order=["LSTM", "GBLUP", "absent"])
+    assert list(table.columns) == ["mice-BMI", "mice-BMI genomic", "wheat-E1"]
+    assert list(table.index) == ["LSTM", "GBLUP"]
+    assert table.loc["GBLUP", "mice-BMI genomic"] == 0.25 and table.loc["LSTM", "mice-BMI"] == 0.5
+    assert table.loc["LSTM", "wheat-E1"] == 0.3
+    only_wheat = accuracy_table(scores[scores["data"] == "wheat-E1"])
+    assert list(only_wheat.columns) == ["wheat-E1"]  # no empty genomic column
