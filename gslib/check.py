@@ -84,6 +84,30 @@ def estimated_times(fit_seconds: float, times: dict | None = None) -> dict[str, 
     return {name: seconds * factor for name, seconds in sorted(times["notebooks"].items())}
 
 
+def run_time_note(notebook: str, times: dict | None = None):
+    """The sentence a notebook states about its own run time, from the measured times (:data:`TIMES`).
+
+    Returns an ``IPython.display.Markdown`` (the notebooks show it in a generated cell), or the
+    plain string where IPython is not installed.
+
+    Examples
+    --------
+    >>> times = {"cpus": 2, "notebooks": {"03-deep-nets": 91.4}}
+    >>> print(run_time_note("03-deep-nets", times).data)
+    Run time: 91 s on 2 CPU cores, measured by the book's test command (`python -m gslib check` estimates it for your machine).
+    """
+    times = times if times is not None else json.loads(TIMES.read_text())
+    if notebook not in times["notebooks"]:
+        raise KeyError(f"no measured run time for {notebook!r}; known: {sorted(times['notebooks'])}")
+    text = (f"Run time: {times['notebooks'][notebook]:.0f} s on {times['cpus']} CPU cores, measured by the "
+            f"book's test command (`python -m gslib check` estimates it for your machine).")
+    try:
+        from IPython.display import Markdown
+    except ImportError:  # pragma: no cover
+        return text
+    return Markdown(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gslib check", description=__doc__.splitlines()[0])
     parser.add_argument("--record", metavar="TIMES_JSON", type=Path, default=None,

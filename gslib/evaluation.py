@@ -441,7 +441,7 @@ def accuracy_table(scores: pd.DataFrame, rows: str = "model", columns: str = "da
     --------
     >>> import pandas as pd
     >>> scores = pd.DataFrame({"data": ["mice"] * 2 + ["wheat"] * 2, "model": ["GBLUP"] * 4,
-    ...                        "r": [0.5, 0.6, 0.4, 0.5], "r_genomic": [0.2, 0.3, None, None]})
+    ...                        "r": [0.5, 0.6, 0.4, 0.5], "r_genomic": [0.2, 0.3, 0.4, 0.5]})
     >>> accuracy_table(scores).to_dict("records")
     [{'mice': 0.55, 'mice genomic': 0.25, 'wheat': 0.45}]
     """
@@ -452,7 +452,9 @@ def accuracy_table(scores: pd.DataFrame, rows: str = "model", columns: str = "da
         if "r_genomic" in scores:
             sub = scores[scores[columns] == data]
             genomic = sub.groupby(rows, sort=False)["r_genomic"].mean()
-            if genomic.notna().any():
+            # without covariates the genomic part is the whole prediction: no second column
+            known = sub["r_genomic"].notna()
+            if known.any() and not np.allclose(sub.loc[known, "r_genomic"], sub.loc[known, "r"]):
                 parts.append(genomic.rename(f"{data} genomic").to_frame())
     table = pd.concat(parts, axis=1)
     table.columns.name = columns
