@@ -41,3 +41,21 @@ def test_check_says_when_data_cannot_be_had(tmp_path, monkeypatch, capsys, fake_
 @pytest.mark.slow
 def test_keras_fit_is_timed():
     assert 0 < check.keras_fit_seconds(epochs=2) < 60
+
+
+def test_every_notebook_states_its_measured_run_time():
+    from pathlib import Path
+
+    import nbformat
+
+    from gslib.check import TIMES, run_time_note
+
+    times = json.loads(TIMES.read_text())
+    for path in sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb")):
+        assert path.stem in times["notebooks"], f"{path.name} has no measured run time in {TIMES.name}"
+        assert times["notebooks"][path.stem] < 120, f"{path.name} takes over 2 minutes on 2 cores"
+        nb = nbformat.read(path, as_version=4)
+        assert any(c.cell_type == "code" and f'run_time_note("{path.stem}")' in c.source for c in nb.cells), \
+            f"{path.name}: a generated cell states its run time (gslib.check.run_time_note)"
+    note = run_time_note("03-deep-nets", {"cpus": 2, "notebooks": {"03-deep-nets": 61.6}})
+    assert "62 s on 2 CPU cores" in getattr(note, "data", note)
