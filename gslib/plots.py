@@ -143,7 +143,7 @@ def loss_curves(histories: dict, *, ax=None, log: bool = True):
             ax.plot(best + 1, h["val_loss"][best], "o", color=color)
     if log:
         ax.set_yscale("log")
-    ax.set(xlabel="epoch", ylabel="loss (MSE of standardised y, + any penalty)")
+    ax.set(xlabel="epoch", ylabel="loss (MSE, standardised)")
     ax.legend(fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")
     return ax
 
