@@ -406,8 +406,9 @@ def load_mice(trait: str = "Obesity.BMI", x_chromosome: str = "drop") -> Dataset
     Returns
     -------
     Dataset
-        Markers in ``mice.map`` order with the map (``chr``, ``pos`` = ``mbp`` column,
-        ``alleles``, and ``counted`` / ``other`` split from it, an assumption: see the notes),
+        Markers in ``mice.map`` order with the map (``chr``, ``pos`` = the ``mbp`` column,
+        whose values are centimorgans of a genetic map despite the name: chromosomes run from
+        about 0 to 54-118; ``alleles``, and ``counted`` / ``other`` split from it, an assumption: see the notes),
         covariates (:data:`MICE_COVARIATES`, index = ids), pedigree ``A``; no folds.
     """
     if x_chromosome not in ("drop", "keep"):

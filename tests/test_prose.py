@@ -28,7 +28,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 PAGES = sorted((ROOT / "book").glob("*.md"))
-CHAPTER_PAGES = [p for p in PAGES if re.match(r"\d\d-", p.name)]
+CHAPTER_PAGES = [p for p in PAGES if re.match(r"\d\d-|your-data", p.name)]
 ALLOWED = tomllib.loads((ROOT / "tests" / "prose-numbers.toml").read_text())
 DEEP_LEARNING = ["03-deep-nets", "04-cnn", "05-rnn", "06-lstm"]
 MAX_CODE_LINE = 88
@@ -273,3 +273,12 @@ def test_the_sidebar_names_each_entry_once():
             names += [_title(s["file"]) for s in chapter.get("sections", [])]
         plain = [n.lower() for n in names]
         assert len(set(plain)) == len(plain), f"the sidebar repeats a name in {names}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_solution_toggles_say_solution(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in _solution_cells(nb):
+        if "hide-cell" in cell.metadata.get("tags", []):
+            assert "solution" in cell.metadata.get("mystnb", {}).get("code_prompt_show", ""), \
+                "label the solution toggle: cell metadata mystnb.code_prompt_show"
