@@ -166,6 +166,27 @@ def load_results(name: str | Path = "baselines") -> tuple[pd.DataFrame, dict]:
     return pd.read_csv(path), prov["runs"][-1]
 
 
+def provenance_text(provenance: dict, width: int = 80) -> str:
+    """The provenance of a results file (from :func:`load_results`) as lines of ``width``.
+
+    Examples
+    --------
+    >>> prov = {"date": "2026-11-24T11:23:38+00:00", "gslib_version": "0.2.0",
+    ...         "git_commit": "3084c0413453d3572090ad3cdcd788d5d66b1060",
+    ...         "machine": {"cpus": 2}, "command": "python -m gslib benchmark --models GBLUP"}
+    >>> print(provenance_text(prov))
+    last written 2026-11-24T11:23:38+00:00, gslib 0.2.0, commit 3084c04134, 2 CPUs
+    by: python -m gslib benchmark --models GBLUP
+    """
+    import textwrap
+
+    commit = str(provenance.get("git_commit") or "unknown")[:10]
+    head = (f"last written {provenance['date']}, gslib {provenance.get('gslib_version', '?')}, "
+            f"commit {commit}, {provenance.get('machine', {}).get('cpus', '?')} CPUs")
+    command = textwrap.fill(provenance["command"], width, initial_indent="by: ", subsequent_indent="    ")
+    return textwrap.fill(head, width) + "\n" + command
+
+
 def compare_live(live: pd.DataFrame, results: pd.DataFrame, metric: str = "r") -> float:
     """Largest absolute difference in ``metric`` between live folds and the same folds in a file.
 

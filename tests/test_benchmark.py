@@ -117,3 +117,13 @@ def test_results_files_ship_inside_gslib_and_load_by_name(tmp_path):
     assert (benchmark.RESULTS / "baselines.csv").is_file()  # where the command writes by default
     with pytest.raises(FileNotFoundError, match="name a shipped results file"):
         benchmark.load_results(tmp_path / "none.csv")
+
+
+def test_provenance_text_names_date_version_commit_and_the_whole_command():
+    from gslib.benchmark import load_results, provenance_text
+
+    _, prov = load_results("nets")
+    text = provenance_text(prov, width=60)
+    assert all(len(line) <= 60 for line in text.splitlines())
+    assert prov["date"] in text and str(prov["git_commit"])[:10] in text
+    assert " ".join(text.split("by: ", 1)[1].split()) == " ".join(prov["command"].split())
