@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import re
 import sys
-import tomllib
 from pathlib import Path
 
 import nbformat
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -42,8 +42,8 @@ _SKIPPED = {
 }
 _NUMBER = re.compile(r"(?<![\w.\-/^])(\d+(?:,\d{3})*(?:\.\d+)?)(?![\w\-/^]|\.\d)")
 _REFERENCE = re.compile(
-    r"(chapters?|figures?|tables?|folds?|exercises?|steps?|sections?|equations?|environments?|"
-    r"chromosomes?|python|gslib|part|item|review step|eq\.|and|to|or|,)\s*$", re.I)
+    r"\b(chapters?|figures?|tables?|folds?|exercises?|steps?|sections?|equations?|environments?|"
+    r"chromosomes?|python|gslib|part|item|eq\.)\s*$", re.I)
 
 
 def _strip(text: str) -> str:
@@ -100,12 +100,10 @@ def _paragraph_numbers(paragraph: str):
                 continue
             if re.fullmatch(r"\s*(#+\s*)?", before) and line[m.end():].startswith("."):
                 continue  # "1. item", "# 3. Title"
-            if _REFERENCE.search(before) and _REFERENCE.search(before).group(1) in (",", "and", "to", "or"):
-                # "chapters 4 to 6", "folds 1, 2 and 3": whole numbers continuing a reference word
-                if value.isdigit() and not line[m.end():].startswith("%") and _REFERENCE.search(_list_head(before)):
-                    continue
-            elif _REFERENCE.search(before):
-                continue
+            head = _list_head(before)  # "folds 1, 2 and " -> "folds"
+            listed = value.isdigit() and not line[m.end():].startswith("%")
+            if _REFERENCE.search(head) and (head == before or listed):
+                continue  # "chapter 3", "Python 3.11"; whole numbers listed after it: "chapters 4 to 6"
             yield paragraph, value, line[max(0, m.start() - 50): m.end() + 30].strip()
 
 
