@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, zoo
-from .evaluation import CACHE_READS, settings_text
+from .evaluation import settings_text
 from .zoo import DATA, MODELS
 
 
@@ -38,71 +38,323 @@ def _git_commit() -> str | None:
         return None
 
 
-def run(models: list[str], data: list[str], out: Path, cache: Path, progress: bool = True,
-        folds: list[int] | None = None) -> pd.DataFrame:
-    """Run the benchmark and write ``out`` (CSV, one row per fold) and ``out``.json (provenance).
+# ----------------------------------------------------------------------------- planning
+def plan(models: list[str], data: list[str], tasks: dict | None = None) -> tuple[list, list]:
+    """The (data, model) pairs a run can compute, and those it skips with the reason.
 
-    With ``folds``, only those folds are computed into ``cache`` and nothing is written to
-    ``out`` (to split a long run across processes; a later run over all folds reads them back).
+    A pair is skipped when the model's input is missing from the data set (the pedigree model
+    on a data set with no pedigree matrix, see :func:`gslib.zoo.unavailable`).
+
+    Returns
+    -------
+    (pairs, skipped): ``[(data, model), ...]`` and ``[(data, model, reason), ...]``
     """
     unknown = [m for m in models if m not in MODELS] + [d for d in data if d not in DATA]
     if unknown:
         raise ValueError(f"unknown model(s) or data set(s): {unknown}; see --list.")
-    if folds is not None:
-        for dname in data:
-            task = DATA[dname]()
-            for mname in models:
-                scores, _ = zoo.run(task, mname, cache=cache, progress=progress, folds=folds)
-                print(f"{dname:10s} {mname:13s} folds {list(folds)}: r = "
-                      f"{np.round(scores['r'].to_numpy(), 3).tolist()} (cached in {cache})", flush=True)
-        return scores
-    start = time.time()
-    reused_before = CACHE_READS[0]
-    frames, pooled, descriptions, estimators, seconds = [], [], {}, {}, {}
+    tasks = tasks if tasks is not None else {d: DATA[d]() for d in data}
+    pairs, skipped = [], []
     for dname in data:
-        task = DATA[dname]()
-        descriptions[dname] = task.description
         for mname in models:
-            t0 = time.time()
-            scores, preds = zoo.run(task, mname, cache=cache, progress=progress)
-            seconds[f"{dname}/{mname}"] = round(time.time() - t0, 2)
-            estimators[mname] = settings_text(MODELS[mname](task.data)[0])
-            frames.append(scores)
-            pooled.append({"data": dname, "model": mname, "r_pooled": float(preds["y"].corr(preds["pred"]))})
-            print(f"{dname:10s} {mname:13s} r = {scores['r'].mean():.3f} +- {scores['r'].std():.3f} "
-                  f"({scores['fit_seconds'].sum():.1f} s of fitting)", flush=True)
-    results = pd.concat(frames, ignore_index=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    old = pd.read_csv(out) if out.is_file() else None
-    if old is not None:  # keep rows of (data, model) pairs not run this time
-        keep = ~old.set_index(["data", "model"]).index.isin(results.set_index(["data", "model"]).index)
-        results = pd.concat([old[keep], results], ignore_index=True)
-    results.to_csv(out, index=False, float_format="%.10g")
-    prov_path = out.with_suffix(".json")
-    prov = json.loads(prov_path.read_text()) if prov_path.is_file() else {"runs": []}
-    import sklearn
+            reason = zoo.unavailable(tasks[dname], mname)
+            (skipped.append((dname, mname, reason)) if reason else pairs.append((dname, mname)))
+    return pairs, skipped
 
-    prov["runs"].append({
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "gslib_version": __version__,
-        "git_commit": _git_commit(),
-        "command": "python -m gslib benchmark " + " ".join(sys.argv[2:]),
-        "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "cpus": os.cpu_count(), "numpy": np.__version__, "scikit-learn": sklearn.__version__,
-                    "threads": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                                                    "TF_NUM_INTRAOP_THREADS")
-                                if k in os.environ}},
-        "data": descriptions,
-        "models": estimators,
-        "pooled_r": pooled,
-        "seconds": seconds,
-        "total_seconds": round(time.time() - start, 1),
-        # folds taken from the per-fold cache were computed by earlier runs (their fit_seconds
-        # are those runs'); "seconds" above then measures mostly reading
-        "folds_from_cache": CACHE_READS[0] - reused_before,
-    })
-    prov_path.write_text(json.dumps(prov, indent=1))
-    return results
+
+def recorded_seconds() -> pd.DataFrame:
+    """Fit seconds per (data, model) pair in the shipped results files (summed over folds),
+    with the number of folds and the task size ``n x p`` of the recorded run."""
+    frames = []
+    for name in SHIPPED:
+        try:
+            frames.append(load_results(name)[0])
+        except FileNotFoundError:
+            continue
+    if not frames:
+        return pd.DataFrame(columns=["data", "model", "fit_seconds", "folds"])
+    res = pd.concat(frames, ignore_index=True)
+    return (res.groupby(["data", "model"], as_index=False)
+            .agg(fit_seconds=("fit_seconds", "sum"), folds=("fold", "nunique")))
+
+
+def estimate_seconds(pairs: list, tasks: dict, folds: int | None = None) -> dict:
+    """Estimated CPU seconds of ``pairs`` from the recorded fit times (:func:`recorded_seconds`).
+
+    A pair with a record takes its recorded time; a pair without one takes the same model's
+    recorded seconds per ``n x p`` on other data sets (their mean) times its own ``n x p``; a
+    model never recorded has no estimate. Returns ``{"seconds", "recorded", "scaled",
+    "unknown"}`` (the last three: lists of pairs).
+    """
+    rec = recorded_seconds().set_index(["data", "model"])
+    size = {d: t.data.n * t.data.p for d, t in tasks.items()}
+    per_cell: dict[str, list] = {}
+    for (dname, mname), row in rec.iterrows():
+        if dname in DATA:
+            n_p = size.get(dname)
+            if n_p is None:
+                t = DATA[dname]()
+                n_p = size[dname] = t.data.n * t.data.p
+            per_cell.setdefault(mname, []).append(row["fit_seconds"] / n_p)
+    out = {"seconds": 0.0, "recorded": [], "scaled": [], "unknown": []}
+    for dname, mname in pairs:
+        n_folds = len(np.unique(tasks[dname].folds))
+        share = 1.0 if folds is None else len(folds) / n_folds
+        if (dname, mname) in rec.index:
+            out["seconds"] += share * rec.loc[(dname, mname), "fit_seconds"]
+            out["recorded"].append((dname, mname))
+        elif mname in per_cell:
+            out["seconds"] += share * float(np.mean(per_cell[mname])) * size[dname]
+            out["scaled"].append((dname, mname))
+        else:
+            out["unknown"].append((dname, mname))
+    return out
+
+
+def _estimate_text(est: dict) -> str:
+    hours = est["seconds"] / 3600
+    text = (f"estimated CPU time: about {hours:.1f} h ({len(est['recorded'])} pair(s) from their recorded "
+            f"fit times, {len(est['scaled'])} scaled by n x p from the same model on other data")
+    if est["unknown"]:
+        text += f", {len(est['unknown'])} with no estimate, e.g. {est['unknown'][0]}"
+    return text + ")"
+
+
+# ----------------------------------------------------------------------------- the cluster
+def cluster_settings(workers: int | None = None, threads: int | None = None,
+                     cores: int | None = None) -> tuple[int, int]:
+    """Worker processes and threads per worker for a local cluster on ``cores`` cores.
+
+    By default one single-threaded worker per core, so that the workers' BLAS, numba and
+    TensorFlow threads together never exceed the cores: ``workers x threads <= cores``.
+
+    Examples
+    --------
+    >>> cluster_settings(cores=8), cluster_settings(workers=2, cores=8), cluster_settings(threads=4, cores=8)
+    ((8, 1), (2, 4), (2, 4))
+    """
+    cores = cores or os.cpu_count() or 1
+    if workers is not None and workers < 1 or threads is not None and threads < 1:
+        raise ValueError(f"workers and threads must be at least 1; got {workers}, {threads}.")
+    if workers is None:
+        workers = max(1, cores // (threads or 1))
+    if threads is None:
+        threads = max(1, cores // workers)
+    return workers, threads
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
+                    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+"""Environment variables that set the thread pools of BLAS, numba and TensorFlow: each worker
+process of a local cluster starts with them set to its thread count."""
+
+
+def local_cluster(workers: int | None = None, threads: int | None = None, dashboard: bool = False):
+    """A Dask ``LocalCluster`` on loopback (127.0.0.1) for the benchmark.
+
+    Each worker is a process running one task at a time, with its BLAS, numba and TensorFlow
+    thread pools set to ``threads`` (:func:`cluster_settings`) before it starts. No dashboard
+    unless ``dashboard`` (then on 127.0.0.1:8787).
+    """
+    import dask
+    from dask.distributed import LocalCluster
+
+    workers, threads = cluster_settings(workers, threads)
+    env = {k: str(threads) for k in THREAD_VARIABLES}
+    env["TF_NUM_INTEROP_THREADS"] = "1"
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                            dashboard_address="127.0.0.1:8787" if dashboard else None)
+
+
+def _fold_job(task, mname: str, fold: int, cache: str, threads: int) -> dict:
+    """One (data, model, fold) on a worker: computed into the per-fold cache (the source of
+    truth: the client reads the folds back from it). Returns the fold's r and fit time."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(threads):
+        scores, _ = zoo.run(task, mname, folds=[fold], cache=cache)
+    return {"r": float(scores["r"].iloc[0]), "fit_seconds": float(scores["fit_seconds"].iloc[0])}
+
+
+def _client(scheduler: str, workers: int | None, threads: int | None, dashboard: bool):
+    from dask.distributed import Client
+
+    if scheduler == "local":
+        cluster = local_cluster(workers, threads, dashboard)
+        client = Client(cluster)
+        return client, cluster_settings(workers, threads)[1]
+    client = Client(scheduler)
+    return client, threads or 1
+
+
+# ----------------------------------------------------------------------------- running
+def run(models: list[str], data: list[str], out: Path, cache: Path, progress: bool = True,
+        folds: list[int] | None = None, *, scheduler: str | None = None, workers: int | None = None,
+        threads: int | None = None, dashboard: bool = False) -> pd.DataFrame:
+    """Run the benchmark and write ``out`` (CSV, one row per fold) and ``out``.json (provenance).
+
+    Parameters
+    ----------
+    models, data : names in :data:`gslib.zoo.MODELS` and :data:`gslib.zoo.DATA`; pairs whose
+        model cannot run on the data set are skipped with the reason (:func:`plan`).
+    out : the results CSV; rows of pairs not run this time are kept. It is rewritten after each
+        (data, model) pair, with its provenance, so a stopped run loses at most the pairs in flight.
+    cache : folder of the per-fold cache (the source of truth: a cached fold is never computed
+        again, so an interrupted run resumes). With a remote ``scheduler`` it must be a folder
+        every worker can write (a shared file system).
+    folds : compute only these folds into ``cache`` and write no results file (split runs).
+    scheduler : None runs in this process, one fold after another; ``"local"`` starts a Dask
+        ``LocalCluster`` on loopback (:func:`local_cluster`: ``workers`` processes of
+        ``threads`` threads); any other value is the address of a running Dask scheduler
+        (``tcp://host:8786``, or ``cluster.scheduler_address`` of a dask-jobqueue cluster).
+        Each (data, model, fold) is one task.
+    """
+    start = time.time()
+    plan(models, [])  # unknown names fail before any data set is loaded
+    tasks = {d: DATA[d]() for d in data if d in DATA}
+    pairs, skipped = plan(models, data, tasks)
+    for dname, mname, reason in skipped:
+        print(f"skipped {dname} / {mname}: {reason}", flush=True)
+    todo = {pair: [k for k in _fold_ids(tasks[pair[0]], folds)
+                   if k not in zoo.cached_folds(tasks[pair[0]], pair[1], cache)] for pair in pairs}
+    from_cache = sum(len(_fold_ids(tasks[d], folds)) - len(todo[(d, m)]) for d, m in pairs)
+    if progress:
+        left = [p for p in pairs if todo[p]]
+        print(_estimate_text(estimate_seconds(left, tasks, folds)) + f"; {from_cache} fold(s) already cached",
+              flush=True)
+    record = _Record(out, tasks, start, from_cache, scheduler) if folds is None else None
+    if scheduler is None:
+        for dname, mname in pairs:
+            scores, _ = zoo.run(tasks[dname], mname, cache=cache, progress=progress, folds=folds)
+            _finish(record, tasks[dname], mname, cache, folds, scores)
+    else:
+        _run_on_dask(pairs, tasks, todo, cache, folds, record, progress, scheduler, workers, threads, dashboard)
+    return record.results if record is not None else pd.DataFrame()
+
+
+def _fold_ids(task, folds) -> list[int]:
+    known = [int(k) for k in np.unique(task.folds)]
+    if folds is None:
+        return known
+    wanted = [int(k) for k in folds]
+    if not set(wanted) <= set(known):
+        raise ValueError(f"the folds are {known}; got test_folds={wanted}.")
+    return wanted
+
+
+def _finish(record, task, mname: str, cache: Path, folds, scores=None) -> None:
+    """A pair is done: print it and, in a full run, write it to the results file."""
+    if record is None:
+        if scores is None:
+            scores, _ = zoo.run(task, mname, cache=cache, folds=folds)
+        print(f"{task.name:10s} {mname:13s} folds {list(folds)}: r = "
+              f"{np.round(scores['r'].to_numpy(), 3).tolist()} (cached in {cache})", flush=True)
+        return
+    scores, preds = zoo.run(task, mname, cache=cache)  # every fold from the cache now
+    print(f"{task.name:10s} {mname:13s} r = {scores['r'].mean():.3f} +- {scores['r'].std():.3f} "
+          f"({scores['fit_seconds'].sum():.1f} s of fitting)", flush=True)
+    record.add(task, mname, scores, preds)
+
+
+def _run_on_dask(pairs, tasks, todo, cache, folds, record, progress, scheduler, workers, threads, dashboard):
+    from dask.distributed import as_completed
+
+    if not any(todo.values()):  # everything is cached: no cluster to start
+        for dname, mname in pairs:
+            _finish(record, tasks[dname], mname, Path(cache), folds)
+        return
+    client, n_threads = _client(scheduler, workers, threads, dashboard)
+    try:
+        cache = str(Path(cache).resolve()) if scheduler == "local" else str(cache)
+        futures, owner = [], {}
+        # the data sets go to the workers from here (workers need no data files nor downloads)
+        shipped = {d: client.scatter(tasks[d], hash=False) for d in {d for d, m in pairs if todo[(d, m)]}}
+        for pair in pairs:  # submitted pair by pair, so pairs finish (and are written) in order
+            for k in todo[pair]:
+                fut = client.submit(_fold_job, shipped[pair[0]], pair[1], k, cache, n_threads,
+                                    key=f"{pair[0]}/{pair[1]}/fold-{k}", pure=False)
+                futures.append(fut)
+                owner[fut.key] = pair
+        left = {pair: len(todo[pair]) for pair in pairs}
+        for pair in pairs:
+            if left[pair] == 0:
+                _finish(record, tasks[pair[0]], pair[1], Path(cache), folds)
+        bar = None
+        if progress and futures:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(futures), desc="folds", file=sys.stderr)
+        for fut in as_completed(futures):
+            fut.result()  # a failed fold raises here, with the worker's traceback
+            pair = owner[fut.key]
+            left[pair] -= 1
+            if bar is not None:
+                bar.update()
+            if left[pair] == 0:
+                _finish(record, tasks[pair[0]], pair[1], Path(cache), folds)
+        if bar is not None:
+            bar.close()
+    finally:
+        cluster = getattr(client, "cluster", None)
+        client.close()
+        if scheduler == "local" and cluster is not None:
+            cluster.close()
+
+
+class _Record:
+    """The results file and its provenance, rewritten after each finished pair."""
+
+    def __init__(self, out: Path, tasks: dict, start: float, from_cache: int, scheduler):
+        import sklearn
+
+        self.out, self.start = Path(out), start
+        self.frames: list[pd.DataFrame] = []
+        self.results = pd.DataFrame()
+        self.old = pd.read_csv(self.out) if self.out.is_file() else None
+        prov_path = self.out.with_suffix(".json")
+        self.prov = json.loads(prov_path.read_text()) if prov_path.is_file() else {"runs": []}
+        self.run = {
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "gslib_version": __version__,
+            "git_commit": _git_commit(),
+            "command": "python -m gslib benchmark " + " ".join(sys.argv[2:]),
+            "machine": {"platform": platform.platform(), "python": platform.python_version(),
+                        "cpus": os.cpu_count(), "numpy": np.__version__, "scikit-learn": sklearn.__version__,
+                        "threads": {k: os.environ[k] for k in THREAD_VARIABLES if k in os.environ}},
+            "executor": "this process" if scheduler is None else
+                        ("a local Dask cluster" if scheduler == "local" else f"Dask scheduler {scheduler}"),
+            "data": {}, "models": {}, "pooled_r": [], "seconds": {},
+            # folds taken from the per-fold cache were computed by earlier runs (their
+            # fit_seconds are those runs')
+            "folds_from_cache": from_cache,
+        }
+        self.prov["runs"].append(self.run)
+        self.done = 0
+
+    def add(self, task, mname: str, scores: pd.DataFrame, preds: pd.DataFrame) -> None:
+        self.run["data"][task.name] = task.description
+        self.run["models"][mname] = settings_text(MODELS[mname](task.data)[0])
+        self.run["pooled_r"].append({"data": task.name, "model": mname,
+                                     "r_pooled": float(preds["y"].corr(preds["pred"]))})
+        self.run["seconds"][f"{task.name}/{mname}"] = round(float(scores["fit_seconds"].sum()), 2)
+        self.run["total_seconds"] = round(time.time() - self.start, 1)
+        self.frames.append(scores)
+        self.results = pd.concat(self.frames, ignore_index=True)
+        table = self.results
+        if self.old is not None:  # keep rows of (data, model) pairs not run this time
+            keys = ["data", "model"]
+            keep = ~self.old.set_index(keys).index.isin(table.set_index(keys).index)
+            table = pd.concat([self.old[keep], table], ignore_index=True)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        _replace(self.out, lambda p: table.to_csv(p, index=False, float_format="%.10g"))
+        _replace(self.out.with_suffix(".json"), lambda p: p.write_text(json.dumps(self.prov, indent=1)))
+
+
+def _replace(path: Path, write) -> None:
+    """Write ``path`` whole or not at all (a stopped run never leaves half a file)."""
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,6 +368,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list models and data sets")
     parser.add_argument("--folds", nargs="+", type=int, default=None,
                         help="compute only these folds into the cache (no results file is written)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", default="local",
+                       help="address of a running Dask scheduler (default: a local cluster on 127.0.0.1)")
+    where.add_argument("--serial", action="store_true", help="no Dask: every fold in this process, in turn")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="local cluster: worker processes (default: cores / threads)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads of each task's BLAS, numba and TensorFlow (default: cores / workers)")
+    parser.add_argument("--dashboard", action="store_true", help="local cluster: serve Dask's dashboard on "
+                        "127.0.0.1:8787")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     if args.list:
@@ -123,7 +385,8 @@ def main(argv: list[str] | None = None) -> int:
         print("data:  ", ", ".join(DATA))
         return 0
     run(args.models or list(MODELS), args.data or list(DATA), args.out or RESULTS / "baselines.csv", args.cache,
-        progress=not args.no_progress, folds=args.folds)
+        progress=not args.no_progress, folds=args.folds, scheduler=None if args.serial else args.scheduler,
+        workers=args.workers, threads=args.threads, dashboard=args.dashboard)
     return 0
 
 

@@ -378,6 +378,38 @@ def recall_experiment(lags: Sequence[int], cells: Sequence[str] = ("rnn", "lstm"
 
 
 # ----------------------------------------------------------------------------- running a task
+NEEDS = {"pedigree": ("A", "pedigree relationship matrix")}
+"""Models whose input is not the markers: model name -> (Dataset attribute, what it is)."""
+
+
+def unavailable(task: Task, model_name: str) -> str | None:
+    """Why ``model_name`` cannot run on ``task`` (its input is missing), or None if it can.
+
+    Examples
+    --------
+    >>> from gslib.simulate import simulate_dataset
+    >>> sim = simulate_dataset(50, 30, n_qtl=5, random_state=0)
+    >>> unavailable(Task("sim", sim, sim.folds, None, "simulated"), "pedigree")
+    'sim has no pedigree relationship matrix (Dataset.A)'
+    """
+    if model_name in NEEDS:
+        attr, what = NEEDS[model_name]
+        if getattr(task.data, attr, None) is None:
+            return f"{task.name} has no {what} (Dataset.{attr})"
+    return None
+
+
+def cached_folds(task: Task, model_name: str, cache) -> set[int]:
+    """The folds of ``model_name`` on ``task`` already in the per-fold ``cache`` (first repeat),
+    for the model's current settings (:func:`gslib.evaluation.settings_key`)."""
+    from pathlib import Path
+
+    from .evaluation import settings_key
+
+    folder = Path(cache) / task.name / model_name / settings_key(MODELS[model_name](task.data)[0])
+    return {int(p.stem.split("-")[1]) for p in folder.glob("fold-*.json") if p.stem.count("-") == 1}
+
+
 def run(task: Task | str, model_name: str, *, folds=None, cache=None,
         progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One zoo model on one task, all folds or the listed ``folds``, through

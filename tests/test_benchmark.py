@@ -70,7 +70,7 @@ def test_run_on_chosen_folds(local_data, tmp_path):
 def test_split_run_fills_the_cache_only(local_data, tmp_path, monkeypatch):
     out, cache = tmp_path / "res.csv", tmp_path / "cache"
     benchmark.main(["--models", "GBLUP", "--data", "wheat-E1", "--out", str(out), "--cache", str(cache),
-                    "--folds", "1", "3", "--no-progress"])
+                    "--folds", "1", "3", "--no-progress", "--serial"])
     assert not out.exists()  # a split run writes no results file
     cached = sorted(p.name for p in cache.rglob("fold-*.json"))
     assert cached == ["fold-1.json", "fold-3.json"]
@@ -81,7 +81,8 @@ def test_split_run_fills_the_cache_only(local_data, tmp_path, monkeypatch):
     res = benchmark.run(["GBLUP"], ["wheat-E1"], out, cache, progress=False)
     assert len(calls) == 1 and len(res) == 3
     with pytest.raises(ValueError, match="the folds are"):
-        benchmark.main(["--models", "GBLUP", "--data", "wheat-E1", "--cache", str(cache), "--folds", "7"])
+        benchmark.main(["--models", "GBLUP", "--data", "wheat-E1", "--cache", str(cache), "--folds", "7",
+                        "--serial"])
 
 
 def test_motif_tasks_share_genotypes_and_motif():
@@ -127,3 +128,76 @@ def test_provenance_text_names_date_version_commit_and_the_whole_command():
     assert all(len(line) <= 60 for line in text.splitlines())
     assert prov["date"] in text and str(prov["git_commit"])[:10] in text
     assert " ".join(text.split("by: ", 1)[1].split()) == " ".join(prov["command"].split())
+
+
+def _fold_records(cache):
+    """Every cached fold's record, keyed by its path below ``cache``, without the fit time."""
+    out = {}
+    for path in sorted(cache.rglob("fold-*.json")):
+        rec = json.loads(path.read_text())
+        rec["metrics"].pop("fit_seconds")
+        out[str(path.relative_to(cache))] = rec
+    return out
+
+
+def test_dask_local_cluster_equals_the_serial_run_and_resumes(local_data, tmp_path):
+    from threadpoolctl import threadpool_limits
+
+    models, data = ["GBLUP", "RKHS", "BayesRR"], ["wheat-E1", "wheat-E2"]
+    with threadpool_limits(1):  # the workers' thread count
+        serial = benchmark.run(models, data, tmp_path / "serial.csv", tmp_path / "c1", progress=False)
+    parallel = benchmark.run(models, data, tmp_path / "dask.csv", tmp_path / "c2", progress=False,
+                             scheduler="local", workers=2, threads=1)
+    keys = ["data", "model", "fold"]
+    a = serial.drop(columns="fit_seconds").sort_values(keys, ignore_index=True)
+    b = parallel.drop(columns="fit_seconds").sort_values(keys, ignore_index=True)
+    assert len(a) == 2 * 3 * 3 and np.isfinite(a["r"]).sum() > 12  # a few tiny folds collapse
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    # every fold's predictions too (the cache files hold them), and both results files agree
+    first, second = _fold_records(tmp_path / "c1"), _fold_records(tmp_path / "c2")
+    assert len(first) == 18 and first == second
+    table = pd.read_csv(tmp_path / "dask.csv").drop(columns="fit_seconds").sort_values(keys, ignore_index=True)
+    pd.testing.assert_frame_equal(table, pd.read_csv(tmp_path / "serial.csv").drop(columns="fit_seconds")
+                                  .sort_values(keys, ignore_index=True))
+    run = json.loads((tmp_path / "dask.json").read_text())["runs"][-1]
+    assert run["executor"] == "a local Dask cluster" and run["folds_from_cache"] == 0
+    assert set(run["seconds"]) == {f"{d}/{m}" for d in data for m in models}
+
+    # an interrupted run resumes: remove two folds; only those are computed again (the other
+    # files are left untouched), and the results equal the first run's
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "c2").rglob("fold-*.json")}
+    lost = sorted(stamps)[:2]
+    for p in lost:
+        p.unlink()
+    again = benchmark.run(models, data, tmp_path / "dask.csv", tmp_path / "c2", progress=False,
+                          scheduler="local", workers=2, threads=1)
+    assert {p for p, t in stamps.items() if p.stat().st_mtime_ns != t} == set(lost)
+    assert json.loads((tmp_path / "dask.json").read_text())["runs"][-1]["folds_from_cache"] == 16
+    pd.testing.assert_frame_equal(again.drop(columns="fit_seconds").sort_values(keys, ignore_index=True), a)
+
+
+def test_pairs_that_cannot_run_are_skipped_with_the_reason(local_data, tmp_path, monkeypatch, capsys):
+    from gslib.simulate import simulate_dataset
+
+    sim = simulate_dataset(60, 40, n_qtl=5, random_state=0)
+    monkeypatch.setitem(zoo.DATA, "sim", lambda: zoo.Task("sim", sim, evaluation.kfold_ids(60, 3)[0], None, "sim"))
+    pairs, skipped = benchmark.plan(["GBLUP", "pedigree"], ["wheat-E1", "sim"])
+    assert pairs == [("wheat-E1", "GBLUP"), ("wheat-E1", "pedigree"), ("sim", "GBLUP")]
+    assert skipped == [("sim", "pedigree", "sim has no pedigree relationship matrix (Dataset.A)")]
+    res = benchmark.run(["GBLUP", "pedigree"], ["sim"], tmp_path / "s.csv", tmp_path / "c")
+    out = capsys.readouterr().out
+    assert "skipped sim / pedigree: sim has no pedigree relationship matrix" in out
+    assert "estimated CPU time: about" in out  # printed before the run starts
+    assert set(res["model"]) == {"GBLUP"} and len(res) == 3
+
+
+def test_cluster_settings_never_oversubscribe():
+    for cores in (1, 2, 3, 8):
+        for workers in (None, 1, 2, 3):
+            for threads in (None, 1, 2):
+                w, t = benchmark.cluster_settings(workers, threads, cores=cores)
+                assert w >= 1 and t >= 1
+                if workers is None or threads is None:
+                    assert w * t <= max(cores, t if workers is None else w)
+    with pytest.raises(ValueError, match="at least 1"):
+        benchmark.cluster_settings(0)
