@@ -81,20 +81,19 @@ def estimate_seconds(pairs: list, tasks: dict, folds: int | None = None) -> dict
     """Estimated CPU seconds of ``pairs`` from the recorded fit times (:func:`recorded_seconds`).
 
     A pair with a record takes its recorded time; a pair without one takes the same model's
-    recorded seconds per ``n x p`` on other data sets (their mean) times its own ``n x p``; a
+    recorded time on the data set closest in size (``n x p``), scaled by the ratio of sizes; a
     model never recorded has no estimate. Returns ``{"seconds", "recorded", "scaled",
     "unknown"}`` (the last three: lists of pairs).
     """
     rec = recorded_seconds().set_index(["data", "model"])
     size = {d: t.data.n * t.data.p for d, t in tasks.items()}
-    per_cell: dict[str, list] = {}
+    known: dict[str, list] = {}  # model -> [(n x p, seconds)] of its recorded pairs
     for (dname, mname), row in rec.iterrows():
         if dname in DATA:
-            n_p = size.get(dname)
-            if n_p is None:
+            if dname not in size:
                 t = DATA[dname]()
-                n_p = size[dname] = t.data.n * t.data.p
-            per_cell.setdefault(mname, []).append(row["fit_seconds"] / n_p)
+                size[dname] = t.data.n * t.data.p
+            known.setdefault(mname, []).append((size[dname], float(row["fit_seconds"])))
     out = {"seconds": 0.0, "recorded": [], "scaled": [], "unknown": []}
     for dname, mname in pairs:
         n_folds = len(np.unique(tasks[dname].folds))
@@ -102,8 +101,9 @@ def estimate_seconds(pairs: list, tasks: dict, folds: int | None = None) -> dict
         if (dname, mname) in rec.index:
             out["seconds"] += share * rec.loc[(dname, mname), "fit_seconds"]
             out["recorded"].append((dname, mname))
-        elif mname in per_cell:
-            out["seconds"] += share * float(np.mean(per_cell[mname])) * size[dname]
+        elif mname in known:
+            n_p, seconds = min(known[mname], key=lambda k: abs(np.log(k[0] / size[dname])))
+            out["seconds"] += share * seconds * size[dname] / n_p
             out["scaled"].append((dname, mname))
         else:
             out["unknown"].append((dname, mname))
@@ -113,7 +113,7 @@ def estimate_seconds(pairs: list, tasks: dict, folds: int | None = None) -> dict
 def _estimate_text(est: dict) -> str:
     hours = est["seconds"] / 3600
     text = (f"estimated CPU time: about {hours:.1f} h ({len(est['recorded'])} pair(s) from their recorded "
-            f"fit times, {len(est['scaled'])} scaled by n x p from the same model on other data")
+            f"fit times, {len(est['scaled'])} scaled by n x p from the same model on the data set closest in size")
     if est["unknown"]:
         text += f", {len(est['unknown'])} with no estimate, e.g. {est['unknown'][0]}"
     return text + ")"
@@ -378,13 +378,24 @@ def main(argv: list[str] | None = None) -> int:
                         help="threads of each task's BLAS, numba and TensorFlow (default: cores / workers)")
     parser.add_argument("--dashboard", action="store_true", help="local cluster: serve Dask's dashboard on "
                         "127.0.0.1:8787")
+    parser.add_argument("--estimate", action="store_true",
+                        help="print the pairs to run, those skipped and the estimated CPU time, then stop")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     if args.list:
         print("models:", ", ".join(MODELS))
         print("data:  ", ", ".join(DATA))
         return 0
-    run(args.models or list(MODELS), args.data or list(DATA), args.out or RESULTS / "baselines.csv", args.cache,
+    models, data = args.models or list(MODELS), args.data or list(DATA)
+    if args.estimate:
+        plan(models, [])
+        tasks = {d: DATA[d]() for d in data if d in DATA}
+        pairs, skipped = plan(models, data, tasks)
+        for dname, mname, reason in skipped:
+            print(f"skipped {dname} / {mname}: {reason}")
+        print(f"{len(pairs)} (data, model) pairs to run; " + _estimate_text(estimate_seconds(pairs, tasks, args.folds)))
+        return 0
+    run(models, data, args.out or RESULTS / "baselines.csv", args.cache,
         progress=not args.no_progress, folds=args.folds, scheduler=None if args.serial else args.scheduler,
         workers=args.workers, threads=args.threads, dashboard=args.dashboard)
     return 0
