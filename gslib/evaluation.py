@@ -232,8 +232,16 @@ def settings_text(estimator) -> str:
 
 
 def settings_key(estimator) -> str:
-    """A short hash of :func:`settings_text`: the cache folder of one model's settings."""
-    return hashlib.sha256(settings_text(estimator).encode()).hexdigest()[:12]
+    """A short hash of :func:`settings_text`: the cache folder of one model's settings.
+
+    A model class whose arithmetic changed (same settings, different numbers) carries a
+    ``_revision`` above 0, which enters the key: folds cached by the older code are not reused.
+    """
+    text = settings_text(estimator)
+    revision = getattr(type(estimator), "_revision", 0)
+    if revision:
+        text += f" revision {revision}"
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 CACHE_READS = [0]

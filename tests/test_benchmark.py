@@ -201,3 +201,12 @@ def test_cluster_settings_never_oversubscribe():
                     assert w * t <= max(cores, t if workers is None else w)
     with pytest.raises(ValueError, match="at least 1"):
         benchmark.cluster_settings(0)
+
+
+def test_a_new_revision_of_a_models_arithmetic_is_not_read_from_the_cache(monkeypatch):
+    from gslib.linear import GBLUP
+
+    before = evaluation.settings_key(GBLUP())
+    monkeypatch.setattr(GBLUP, "_revision", 2, raising=False)
+    assert evaluation.settings_key(GBLUP()) != before
+    assert evaluation.settings_text(GBLUP()) == "GBLUP()"  # the settings themselves are unchanged
