@@ -88,6 +88,131 @@ def test_covariates_enter_as_fixed_effects(easy):
     assert np.allclose(full - genetic, m.beta_[0] + m.beta_[1] * (sex[te] == "M"))
 
 
+# ----------------------------------------------------------------------------- storage and the compiled chain
+def _reference_chain(name: str, X: np.ndarray, y: np.ndarray, n_iter: int, seed: int) -> dict:
+    """A sampler with default hyper-parameters as a plain NumPy loop over centred float64 markers
+    (the Python loop of gslib 0.2): the compiled chain must draw the same random numbers in the same
+    order (fixed effects, the sweep's normals then uniforms, hyper-parameters, residual variance)."""
+    n, p = X.shape
+    Xz = X - X.mean(axis=0)
+    xx = (Xz * Xz).sum(axis=0)
+    vy, msx, df = np.var(y, ddof=1), np.sum(np.var(Xz, axis=0, ddof=1)), 5.0
+    spike = name in ("BayesB", "BayesCpi", "BayesDpi")
+    prob_in = 0.05 if name == "BayesB" else 0.5
+    S0 = vy * 0.5 / msx / (prob_in if spike else 1.0)  # BGLR's scale / (df + 2), R2 = 0.5
+    sigma2_b, S, pi, lambda2 = S0, S0, prob_in, 2 * msx
+    var = np.full(p, 1 / lambda2 if name == "BayesLasso" else S0)
+    rate0 = 0.1 / (lambda2 if name == "BayesLasso" else S0)
+    beta, delta = np.zeros(p), np.zeros(p, dtype=int)
+    b = y.mean()
+    e = y - b
+    s2e = vy * 0.5
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    trace: dict[str, list] = {}
+    for _ in range(n_iter):
+        e += b
+        b = e.sum() / n + np.sqrt(s2e) * np.sqrt(1 / n) * rng.standard_normal()
+        e -= b
+        z = rng.standard_normal(p)
+        u = rng.random(p) if spike else None
+        prior = {"BayesRR": np.full(p, sigma2_b), "BayesLasso": var * s2e}.get(name, var)
+        for j in range(p):
+            rhs = Xz[:, j] @ e + xx[j] * beta[j]
+            c = xx[j] / s2e + 1 / prior[j]
+            new = rhs / s2e / c + z[j] / np.sqrt(c)
+            if spike:
+                lo = -0.5 * np.log(prior[j] * c) + 0.5 * (rhs / s2e) ** 2 / c + np.log(pi / (1 - pi))
+                delta[j] = u[j] < (1 / (1 + np.exp(-lo)) if lo > 0 else np.exp(lo) / (1 + np.exp(lo)))
+                new = new if delta[j] else 0.0
+            e -= Xz[:, j] * (new - beta[j])
+            beta[j] = new
+        extra_df = extra_ss = 0.0
+        if name == "BayesRR":
+            sigma2_b = (S0 * (df + 2) + beta @ beta) / rng.chisquare(df + p)
+            rec = {"sigma2_b": sigma2_b}
+        elif name == "BayesCpi":
+            sigma2_b = (df * S + beta @ beta) / rng.chisquare(df + delta.sum())
+            var[:] = sigma2_b
+        elif name == "BayesLasso":
+            var = 1 / rng.wald(np.sqrt(lambda2 * s2e / np.maximum(beta**2, 1e-300)), lambda2)
+            lambda2 = rng.gamma(1.1 + p, 1 / (rate0 + var.sum() / 2))
+            extra_df, extra_ss = p, np.sum(beta**2 / var)
+            rec = {"lambda": np.sqrt(lambda2)}
+        else:
+            post = (df * S + beta**2) / rng.chisquare(df + 1, size=p)
+            var = post if name == "BayesA" else np.where(delta == 1, post, df * S / rng.chisquare(df, size=p))
+            if name != "BayesB":
+                S = rng.gamma(1.1 + p * df / 2, 1 / (rate0 + df / 2 * np.sum(1 / var)))
+            rec = {"S": S}
+        if spike:
+            if name != "BayesB":
+                pi = rng.beta(10 * prob_in + delta.sum(), 10 * (1 - prob_in) + p - delta.sum())
+            last = {"BayesCpi": {"sigma2_b": sigma2_b}, "BayesDpi": {"S": S}}.get(name, {})
+            rec = {"n_in": delta.sum(), **({} if name == "BayesB" else {"pi": pi}), **last}
+        s2e = (vy * 0.5 * (df + 2) + e @ e + extra_ss) / rng.chisquare(df + n + extra_df)
+        for k, v in {"sigma2_e": s2e, **rec}.items():
+            trace.setdefault(k, []).append(v)
+    return {k: np.array(v) for k, v in trace.items()}
+
+
+@pytest.fixture(scope="module")
+def genotypes():
+    """Small 0/1/2 genotypes (the int8 copy) and a trait."""
+    rng = np.random.default_rng(2)
+    X = rng.binomial(2, rng.uniform(0.1, 0.5, 40), size=(70, 40)).astype(float)
+    return X, X[:, :4] @ np.array([1.0, -0.5, 0.5, 0.3]) + rng.normal(size=70)
+
+
+def _fit(cls, X, y, storage="auto", **kwargs):
+    model = cls(random_state=4, **kwargs)
+    model._storage = storage
+    return model.fit(X, y)
+
+
+@pytest.mark.parametrize("name", list(SAMPLERS))
+def test_compiled_chain_draws_as_the_python_loop(genotypes, name):
+    """Both copies of the markers give the first iterations of the plain NumPy loop, to 1e-10."""
+    X, y = genotypes
+    ref = _reference_chain(name, X, y, 10, seed=4)
+    for storage in ("auto", "float64"):
+        model = _fit(SAMPLERS[name], X, y, storage, n_iter=10, burn_in=0, thin=1)
+        assert list(model.trace_) == list(ref)
+        for k, v in ref.items():
+            np.testing.assert_allclose(model.trace_[k][0], v, rtol=1e-10, err_msg=f"{k} ({model.storage_})")
+
+
+@pytest.mark.parametrize("name", list(SAMPLERS))
+def test_int8_genotypes_give_the_float64_chain(easy, name):
+    """The compact copy (centring folded into the arithmetic) gives the chain of the centred float64
+    copy: the first iterations to 1e-10, and a longer chain's predictions (correlation > 0.999)."""
+    ds, tr, te = easy
+    paths = ("auto", "float64")
+    short = [_fit(SAMPLERS[name], ds.X[tr], ds.y[tr], s, n_iter=10, burn_in=0, thin=1) for s in paths]
+    assert [m.storage_ for m in short] == ["int8", "float64"]
+    for k in short[1].trace_:
+        scale = np.abs(short[1].trace_[k]).max()
+        np.testing.assert_allclose(short[0].trace_[k], short[1].trace_[k], rtol=0, atol=1e-10 * max(scale, 1))
+    scale = np.abs(short[1].coef_).max()
+    np.testing.assert_allclose(short[0].coef_, short[1].coef_, rtol=0, atol=1e-10 * scale)
+    long = [_fit(SAMPLERS[name], ds.X[tr], ds.y[tr], s, n_iter=1000, burn_in=200, thin=4) for s in paths]
+    assert np.corrcoef(long[0].predict(ds.X[te]), long[1].predict(ds.X[te]))[0, 1] > 0.999
+
+
+def test_storage_follows_the_values(easy):
+    ds, tr, _ = easy
+    X, y = ds.X[tr][:, :50], ds.y[tr]
+    assert BayesRR(n_iter=5, burn_in=0, thin=1).fit(X, y).storage_ == "int8"
+    assert BayesRR(n_iter=5, burn_in=0, thin=1).fit(X[:, X.std(axis=0) > 0] / 2, y).storage_ == "float64"
+    standardised = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1)
+    assert BayesRR(n_iter=5, burn_in=0, thin=1).fit(standardised, y).storage_ == "float64"
+    # -1/0/1: integers, but not dosages
+    assert BayesRR(n_iter=5, burn_in=0, thin=1).fit(X - 1, y).storage_ == "float64"
+    # one value off 0/1/2 anywhere (here the last) sends the whole matrix to float64
+    X_off = X.copy()
+    X_off[-1, -1] = 1.5
+    assert BayesRR(n_iter=5, burn_in=0, thin=1).fit(X_off, y).storage_ == "float64"
+
+
 @pytest.mark.parametrize("kwargs,msg", [
     (dict(n_iter=0), r"'n_iter' parameter of BayesRR must be an int in the range \[1, inf\)"),
     (dict(n_iter=100, burn_in=100), "burn_in must be in"),
