@@ -19,6 +19,7 @@ Modules (one topic each; see the book's chapter next to each):
 - :mod:`gslib.io`: your own genotype (PLINK, VCF, CSV) and phenotype files, joined by id
 - :mod:`gslib.qc`: quality control and matching new individuals to a model's markers
 - :mod:`gslib.persist`: saved models (one zip file, no pickle)
+- :mod:`gslib.scale`: GBLUP by conjugate gradients over int8 or streamed (PLINK) genotypes, G never formed
 - :mod:`gslib.check`: ``python -m gslib check``, is this machine ready for the book? (workshop kit)
 
 ``import gslib`` is cheap: submodules load when first used (``gslib.datasets``) or imported.
@@ -39,7 +40,8 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 __version__ = "0.2.0"
 
 _SUBMODULES = ("check", "checks", "datasets", "simulate", "popgen", "kinship", "linear", "baselines",
-               "evaluation", "benchmark", "plots", "published", "bayes", "nets", "brnn", "scratch", "io", "qc", "persist")
+               "evaluation", "benchmark", "plots", "published", "bayes", "nets", "brnn", "scratch", "io", "qc", "persist",
+               "scale")
 
 
 def __getattr__(name: str):

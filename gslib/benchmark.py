@@ -440,6 +440,56 @@ def load_results(name: str | Path = "baselines") -> tuple[pd.DataFrame, dict]:
     return pd.read_csv(path), prov["runs"][-1]
 
 
+RECORDS = ("scale",)
+"""Figures of the scripts in ``benchmarks/`` shipped with gslib as JSON records (no per-fold
+table): ``"scale"`` holds GBLUP at scale (``benchmarks/gblup_scale.py``,
+``benchmarks/pcg_plink.py``)."""
+
+
+def machine() -> dict:
+    """The machine a figure was measured on: platform, Python, cores, numpy, thread settings."""
+    env = THREAD_VARIABLES + ("OPENBLAS_CORETYPE",)
+    return {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
+            "numpy": np.__version__, "threads": {k: os.environ[k] for k in env if k in os.environ}}
+
+
+def write_record(name: str, figures: dict, *, folder: Path | None = None) -> Path:
+    """Add ``figures`` (one run of a benchmark script) to the record ``name``.json.
+
+    The record keeps one entry per ``figures["run"]`` (a later run of the same name replaces
+    it), each with its provenance: date, gslib version, commit, machine (:func:`machine`) and
+    the command. ``folder`` defaults to the results shipped with gslib (:data:`RESULTS`).
+    """
+    path = Path(folder or RESULTS) / f"{name}.json"
+    record = json.loads(path.read_text()) if path.is_file() else {"runs": []}
+    entry = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "gslib_version": __version__,
+             "git_commit": _git_commit(), "machine": machine(),
+             "command": "python " + " ".join(sys.argv),
+             **figures}
+    record["runs"] = [r for r in record["runs"] if r.get("run") != figures.get("run")] + [entry]
+    _replace(path, lambda p: p.write_text(json.dumps(record, indent=1)))
+    return path
+
+
+def load_record(name: str) -> list[dict]:
+    """The runs of a record shipped with gslib (:data:`RECORDS`), each with its provenance.
+
+    Examples
+    --------
+    >>> runs = load_record("scale")
+    >>> all({"run", "date", "machine", "command"} <= set(r) for r in runs)
+    True
+    """
+    from importlib.resources import files
+
+    if name not in RECORDS:
+        raise ValueError(f"unknown record {name!r}; gslib ships {RECORDS}.")
+    path = files("gslib") / "results" / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"the record {name!r} is not in this gslib installation; reinstall gslib.")
+    return json.loads(path.read_text())["runs"]
+
+
 def provenance_text(provenance: dict, width: int = 80) -> str:
     """The provenance of a results file (from :func:`load_results`) as lines of ``width``.
 

@@ -51,7 +51,7 @@ sha256 per member and the coding (still read: new genotypes are converted to it)
 
 ALLOWED_TYPES: frozenset[str] = frozenset({
     # gslib's estimators and what they hold
-    "gslib.linear.KernelBLUP", "gslib.linear.GBLUP", "gslib.linear.RKHS", "gslib.linear.RRBLUP",
+    "gslib.linear.KernelBLUP", "gslib.linear.GBLUP", "gslib.linear.RKHS", "gslib.linear.RRBLUP", "gslib.scale.CGBLUP",
     "gslib.bayes.BayesRR", "gslib.bayes.BayesA", "gslib.bayes.BayesB", "gslib.bayes.BayesCpi",
     "gslib.bayes.BayesDpi", "gslib.bayes.BayesLasso",
     "gslib.brnn.BayesianRegularizedNet", "gslib.baselines.KernelSVR", "gslib.evaluation.WithCovariates",

@@ -18,6 +18,7 @@ from gslib.brnn import BayesianRegularizedNet
 from gslib.evaluation import WithCovariates
 from gslib.linear import GBLUP, RKHS, RRBLUP, KernelBLUP
 from gslib.nets import KerasRegressor
+from gslib.scale import CGBLUP
 
 DOSAGES_ONLY = ("VanRaden's G needs allele dosages (0 to 2) and refuses the real-valued data of "
                 "scikit-learn's check, as it should: see tests/test_linear.py for the same check on dosages")
@@ -25,7 +26,7 @@ DOSAGES_ONLY = ("VanRaden's G needs allele dosages (0 to 2) and refuses the real
 
 def _estimators():
     return [
-        GBLUP(), RKHS(), KernelBLUP(kernel="linear"), RRBLUP(),
+        GBLUP(), RKHS(), KernelBLUP(kernel="linear"), RRBLUP(), CGBLUP(h2=0.5, storage="float32"),
         *[cls(n_iter=40, burn_in=10, thin=2) for cls in SAMPLERS.values()],
         BayesianRegularizedNet(neurons=2, max_iter=5),
         KerasRegressor(builder_kwargs={"hidden": (4,)}, epochs=3, patience=0),
@@ -49,6 +50,8 @@ _DOSAGE_CHECKS = (
 )
 EXPECTED_FAILURES: dict[str, dict[str, str]] = {
     "GBLUP": dict.fromkeys(_DOSAGE_CHECKS, DOSAGES_ONLY),
+    # CGBLUP fits n_iter_ (its CG iterations), so scikit-learn's n_iter check runs on it too
+    "CGBLUP": dict.fromkeys((*_DOSAGE_CHECKS, "check_non_transformer_estimators_n_iter"), DOSAGES_ONLY),
     "RRBLUP": dict.fromkeys(_DOSAGE_CHECKS, DOSAGES_ONLY.replace("VanRaden's G", "rrBLUP's allele frequencies")),
     "KerasRegressor": {"check_regressors_train": "three epochs (to keep this run short) do not reach the R2 > 0.5 "
                                                  "on training data this check asks; tests/test_nets.py trains "
