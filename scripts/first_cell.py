@@ -66,7 +66,8 @@ def extras_of(nb) -> list[str]:
     extras = list(nb.metadata.get("gsbook", {}).get("extras", []))
     if "keras" in code or "gslib.nets" in code or "from gslib import nets" in code:
         extras.append("nets")
-    if "read_plink" in code or "read_vcf" in code or "write_plink" in code or "write_vcf" in code:
+    if any(word in code for word in ("read_plink", "read_vcf", "write_plink", "write_vcf", "bed_reader",
+                                     "plink_array")):
         extras.append("files")
     return [e for e in EXTRA_MODULES if e in extras]
 
