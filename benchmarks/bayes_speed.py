@@ -26,18 +26,8 @@ import time
 import numpy as np
 
 from gslib.bayes import SAMPLERS
+from gslib.benchmark import memory_bandwidth
 from gslib.datasets import load_mice, load_wheat
-
-
-def read_bandwidth(n_bytes: int = 1 << 29, repeats: int = 5) -> float:
-    """Bytes per second one thread reads: best of ``repeats`` sums of a float64 array of ``n_bytes``."""
-    a = np.ones(n_bytes // 8)
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a.sum()
-        best = min(best, time.perf_counter() - start)
-    return n_bytes / best
 
 
 def main(which: str = "both", n_iter: int = 1000, repeats: int = 3) -> None:
@@ -61,7 +51,7 @@ def main(which: str = "both", n_iter: int = 1000, repeats: int = 3) -> None:
         n, p = X.shape
         print(f"{label}: n={n}, p={p}, best of {repeats} runs of {n_iter} iterations")
         if p > 5000:
-            bw = read_bandwidth()
+            bw = memory_bandwidth(1 << 29, repeats=5)
             print(f"  memory read bandwidth {bw / 1e9:.1f} GB/s: one read of X takes "
                   f"{n * p / bw * 1e3:.2f} ms as int8, {8 * n * p / bw * 1e3:.2f} ms as float64 "
                   "(ms per iteration = s per 1000 iterations)")

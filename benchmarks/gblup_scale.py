@@ -24,23 +24,13 @@ import time
 
 import numpy as np
 
+from gslib.benchmark import memory_bandwidth
 from gslib.linear import GBLUP
 from gslib.scale import CGBLUP
 
 
 def peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB on Linux -> GiB
-
-
-def memory_bandwidth() -> float:
-    """Bytes per second of a read of 1 GB already in memory (numpy sum of uint64), best of 3."""
-    a = np.ones(2**27, dtype=np.uint64)
-    best = np.inf
-    for _ in range(3):
-        start = time.perf_counter()
-        a.sum()
-        best = min(best, time.perf_counter() - start)
-    return a.nbytes / best
 
 
 def cgblup(X, y, n: int, label: str, **settings):

@@ -74,17 +74,6 @@ def write(prefix: Path, n: int, p: int, *, n_qtl: int = 1_000, h2: float = 0.5, 
     os.replace(f"{prefix}.bed.part", f"{prefix}.bed")  # last: a .bed means the set is complete
 
 
-def memory_bandwidth() -> float:
-    """Bytes per second of a read of 1 GB already in memory (numpy sum of uint64), best of 3."""
-    a = np.ones(2**27, dtype=np.uint64)
-    best = np.inf
-    for _ in range(3):
-        start = time.perf_counter()
-        a.sum()
-        best = min(best, time.perf_counter() - start)
-    return a.nbytes / best
-
-
 def one_read(bed: Path, rows) -> float:
     """Seconds of one pass over the file: every chunk decoded by bed-reader as CGBLUP reads it."""
     from gslib.scale import plink_array
@@ -155,6 +144,8 @@ def main() -> None:
 
     train = np.setdiff1d(np.arange(args.n), test)
     read = min(one_read(bed, train) for _ in range(2))
+    from gslib.benchmark import memory_bandwidth
+
     bandwidth = memory_bandwidth()
     int8_bytes = train.size * args.p
     print(f"seconds per CG iteration: {per_iter:.2f} s (one pass: decode + Z'v + Zt); one read of the file "

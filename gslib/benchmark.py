@@ -453,6 +453,19 @@ def machine() -> dict:
             "numpy": np.__version__, "threads": {k: os.environ[k] for k in env if k in os.environ}}
 
 
+def memory_bandwidth(n_bytes: int = 1 << 30, repeats: int = 3) -> float:
+    """This machine's memory read bandwidth in bytes per second: the best of ``repeats`` numpy
+    sums over ``n_bytes`` of uint64 already in memory (one thread), for the benchmark scripts
+    that set a pass over the genotypes beside the time of one read."""
+    a = np.ones(n_bytes // 8, dtype=np.uint64)
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a.sum()
+        best = min(best, time.perf_counter() - start)
+    return a.nbytes / best
+
+
 def write_record(name: str, figures: dict, *, folder: Path | None = None) -> Path:
     """Add ``figures`` (one run of a benchmark script) to the record ``name``.json.
 
