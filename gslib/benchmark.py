@@ -207,7 +207,9 @@ def run(models: list[str], data: list[str], out: Path, cache: Path, progress: bo
         ``LocalCluster`` on loopback (:func:`local_cluster`: ``workers`` processes of
         ``threads`` threads); any other value is the address of a running Dask scheduler
         (``tcp://host:8786``, or ``cluster.scheduler_address`` of a dask-jobqueue cluster).
-        Each (data, model, fold) is one task.
+        Each (data, model, fold) is one task. A script that starts a local cluster needs the
+        usual ``if __name__ == "__main__":`` guard (Dask starts worker processes, which import
+        the script again); notebooks and ``python -m gslib benchmark`` need nothing.
     """
     start = time.time()
     plan(models, [])  # unknown names fail before any data set is loaded
