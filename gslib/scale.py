@@ -67,6 +67,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .base import MarkerRegressor
 from .checks import CovariateEncoder, _to_numeric_2d, check_feature_names, take_rows, training_phenotype
+from .io import _optional
 
 _TILE = 2048
 """Rows per tile in the kernels: the tile's share of the right-hand sides stays in the cache."""
@@ -255,11 +256,7 @@ class _BedSlicer:
     dtype = np.dtype(np.int8)
 
     def __init__(self, bed: Path, rows: np.ndarray | None, num_threads: int | None):
-        try:
-            from bed_reader import open_bed
-        except ImportError as err:  # pragma: no cover (installed with gslib[files])
-            raise ImportError("reading PLINK files needs the package 'bed-reader': pip install bed-reader "
-                              "(or pip install 'gslib[files]').") from err
+        open_bed = _optional("bed_reader", "bed-reader", "reading PLINK files").open_bed
         self.bed, self.rows, self.num_threads = bed, rows, num_threads
         with open_bed(bed, count_A1=True) as b:
             self.iid, self.sid = b.iid.astype(str), b.sid.astype(str)
@@ -272,8 +269,7 @@ class _BedSlicer:
             self.counts = (b.iid_count, b.sid_count)
 
     def __getitem__(self, key):
-        from bed_reader import open_bed
-
+        open_bed = _optional("bed_reader", "bed-reader", "reading PLINK files").open_bed
         r, c = key if isinstance(key, tuple) else (key, slice(None))
         if self.rows is not None:
             r = self.rows[r]
@@ -311,6 +307,40 @@ def _plink(path, rows, chunk_size: int | None, num_threads: int | None):
 def _chunk(n: int) -> int:
     """Markers per chunk when not given: a chunk of n individuals holds at most 256 MB."""
     return int(min(4096, max(64, 2**28 // max(n, 1))))
+
+
+def write_bed(path, X, *, ids=None, markers=None) -> Path:
+    """Write allele dosages (0, 1, 2) as PLINK 1 binary files, two bits a call, with bed-reader.
+
+    For genotypes already held as a compact integer matrix (a simulation, a converted panel);
+    :func:`gslib.io.write_plink` writes :class:`~gslib.genotypes.Genotypes` with their map.
+    Ids default to ``i0, i1, ...`` and markers to ``m0, m1, ...`` (chromosome 0, positions in
+    column order). Returns the ``.bed`` path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> X = np.array([[0, 1, 2], [2, 2, 0]], dtype=np.int8)
+    >>> bed = write_bed(tempfile.mkdtemp() + "/toy.bed", X)
+    >>> plink_array(bed).compute().tolist()
+    [[0, 1, 2], [2, 2, 0]]
+    """
+    to_bed = _optional("bed_reader", "bed-reader", "writing PLINK files").to_bed
+    X = np.asarray(X)
+    if X.ndim != 2 or X.dtype.kind not in "iu":
+        raise ValueError(f"X must be a 2-D integer matrix of dosages; got {X.dtype} of shape {X.shape}.")
+    bad = np.flatnonzero(((X < 0) | (X > 2)).any(axis=1))
+    if bad.size:
+        j = int(np.flatnonzero((X[bad[0]] < 0) | (X[bad[0]] > 2))[0])
+        raise ValueError(f"X must hold dosages 0, 1 or 2; found {X[bad[0], j]} at row {bad[0]}, column {j}.")
+    n, p = X.shape
+    bed = Path(path)
+    bed = bed if bed.suffix == ".bed" else Path(f"{bed}.bed")
+    props = {"iid": [f"i{i}" for i in range(n)] if ids is None else [str(i) for i in ids],
+             "sid": [f"m{j}" for j in range(p)] if markers is None else [str(m) for m in markers]}
+    to_bed(bed, X.astype(np.int8, copy=False), properties=props, count_A1=True)
+    return bed
 
 
 def plink_array(path, *, rows=None, chunk_size: int | None = None, num_threads: int | None = None):

@@ -240,3 +240,19 @@ def test_estimator_contract():
 
 def test_the_docstring_examples_run():
     assert doctest.testmod(scale, optionflags=doctest.ELLIPSIS).failed == 0
+
+
+def test_write_bed_round_trip_and_bad_dosages(tmp_path):
+    from gslib.io import read_plink
+    from gslib.scale import plink_array, write_bed
+
+    X = np.random.default_rng(0).integers(0, 3, size=(7, 9)).astype(np.int8)
+    bed = write_bed(tmp_path / "g", X, ids=[f"id{i}" for i in range(7)])
+    assert bed.name == "g.bed" and np.array_equal(plink_array(bed).compute(), X)
+    back = read_plink(bed)
+    assert list(back.ids) == [f"id{i}" for i in range(7)] and np.array_equal(back.X, X)
+    X[4, 2] = 3
+    with pytest.raises(ValueError, match="found 3 at row 4, column 2"):
+        write_bed(tmp_path / "bad", X)
+    with pytest.raises(ValueError, match="integer matrix"):
+        write_bed(tmp_path / "bad", X / 2)
