@@ -8,7 +8,8 @@ COMMANDS = ("benchmark", "check")
 
 def main() -> int:
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
-        print("usage: python -m gslib benchmark [--models ...] [--data ...] [--out FILE] [--list]\n"
+        print("usage: python -m gslib benchmark [--models ...] [--data ...] [--out FILE] [--list] [--estimate]\n"
+              "                                 [--serial | --scheduler ADDRESS] [--workers N] [--threads N]\n"
               "       python -m gslib check [--skip-data]")
         return 2
     if sys.argv[1] == "check":
