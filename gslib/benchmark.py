@@ -49,9 +49,7 @@ def plan(models: list[str], data: list[str], tasks: dict | None = None) -> tuple
     -------
     (pairs, skipped): ``[(data, model), ...]`` and ``[(data, model, reason), ...]``
     """
-    unknown = [m for m in models if m not in MODELS] + [d for d in data if d not in DATA]
-    if unknown:
-        raise ValueError(f"unknown model(s) or data set(s): {unknown}; see --list.")
+    _check_names(models, data)
     tasks = tasks if tasks is not None else {d: DATA[d]() for d in data}
     pairs, skipped = [], []
     for dname in data:
@@ -59,6 +57,23 @@ def plan(models: list[str], data: list[str], tasks: dict | None = None) -> tuple
             reason = zoo.unavailable(tasks[dname], mname)
             (skipped.append((dname, mname, reason)) if reason else pairs.append((dname, mname)))
     return pairs, skipped
+
+
+def _check_names(models: list[str], data: list[str]) -> None:
+    unknown = [m for m in models if m not in MODELS] + [d for d in data if d not in DATA]
+    if unknown:
+        raise ValueError(f"unknown model(s) or data set(s): {unknown}; see --list.")
+
+
+def _prepare(models: list[str], data: list[str]) -> tuple[dict, list]:
+    """The tasks and the pairs to run, the names checked before any data set is loaded and
+    the skipped pairs printed with their reason."""
+    _check_names(models, data)
+    tasks = {d: DATA[d]() for d in data}
+    pairs, skipped = plan(models, data, tasks)
+    for dname, mname, reason in skipped:
+        print(f"skipped {dname} / {mname}: {reason}", flush=True)
+    return tasks, pairs
 
 
 def recorded_seconds() -> pd.DataFrame:
@@ -212,11 +227,7 @@ def run(models: list[str], data: list[str], out: Path, cache: Path, progress: bo
         the script again); notebooks and ``python -m gslib benchmark`` need nothing.
     """
     start = time.time()
-    plan(models, [])  # unknown names fail before any data set is loaded
-    tasks = {d: DATA[d]() for d in data if d in DATA}
-    pairs, skipped = plan(models, data, tasks)
-    for dname, mname, reason in skipped:
-        print(f"skipped {dname} / {mname}: {reason}", flush=True)
+    tasks, pairs = _prepare(models, data)
     todo = {pair: [k for k in _fold_ids(tasks[pair[0]], folds)
                    if k not in zoo.cached_folds(tasks[pair[0]], pair[1], cache)] for pair in pairs}
     from_cache = sum(len(_fold_ids(tasks[d], folds)) - len(todo[(d, m)]) for d, m in pairs)
@@ -390,11 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     models, data = args.models or list(MODELS), args.data or list(DATA)
     if args.estimate:
-        plan(models, [])
-        tasks = {d: DATA[d]() for d in data if d in DATA}
-        pairs, skipped = plan(models, data, tasks)
-        for dname, mname, reason in skipped:
-            print(f"skipped {dname} / {mname}: {reason}")
+        tasks, pairs = _prepare(models, data)
         print(f"{len(pairs)} (data, model) pairs to run; " + _estimate_text(estimate_seconds(pairs, tasks, args.folds)))
         return 0
     run(models, data, args.out or RESULTS / "baselines.csv", args.cache,
