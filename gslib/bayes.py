@@ -156,6 +156,24 @@ def _sum_rows(e: np.ndarray, n_obs: int) -> float:  # pragma: no cover (compiled
     return total
 
 
+@njit(cache=True, fastmath=True, inline="always")
+def _read_column(A, j, e, pending, pending_change):  # pragma: no cover (compiled)
+    """``g_j' e``, making the previous marker's pending update of ``e`` in the same pass."""
+    if pending >= 0:
+        return _subtract_and_dot(A, pending, pending_change, j, e)
+    return _column_dot(A, j, e)
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _carry(j, change, center, colsum, pending_change, shift, s):  # pragma: no cover (compiled)
+    """Record ``beta_j``'s change: its update of ``e`` waits for the next column's pass, and the
+    centring's share goes to the shift of every residual and to ``sum(e)``. Returns the new
+    ``(pending, pending_change, shift, s)``."""
+    if change != 0.0:
+        return j, change, shift + center[j] * change, s - colsum[j] * change
+    return -1, pending_change, shift, s
+
+
 @njit(cache=True, fastmath=True)
 def _sweep_normal(A: np.ndarray, center: np.ndarray, colsum: np.ndarray, xx: np.ndarray, n_obs: int,
                   e: np.ndarray, beta: np.ndarray, prior_var: np.ndarray, sigma2_e: float,
@@ -172,20 +190,11 @@ def _sweep_normal(A: np.ndarray, center: np.ndarray, colsum: np.ndarray, xx: np.
     pending = -1  # the marker whose update of e is made in the pass that reads the next column
     pending_change = 0.0
     for j in range(A.shape[1]):
-        if pending >= 0:
-            dot = _subtract_and_dot(A, pending, pending_change, j, e)
-        else:
-            dot = _column_dot(A, j, e)
+        dot = _read_column(A, j, e, pending, pending_change)
         rhs = dot - center[j] * s + xx[j] * beta[j]
         c = xx[j] / sigma2_e + 1.0 / prior_var[j]
         b_new = rhs / sigma2_e / c + z[j] / np.sqrt(c)
-        change = b_new - beta[j]
-        pending = -1
-        if change != 0.0:
-            pending = j
-            pending_change = change
-            shift += center[j] * change
-            s -= colsum[j] * change
+        pending, pending_change, shift, s = _carry(j, b_new - beta[j], center, colsum, pending_change, shift, s)
         beta[j] = b_new
     if pending >= 0:
         _subtract_column(A, pending, e, pending_change)
@@ -214,10 +223,7 @@ def _sweep_spike(A: np.ndarray, center: np.ndarray, colsum: np.ndarray, xx: np.n
     pending = -1
     pending_change = 0.0
     for j in range(p):
-        if pending >= 0:
-            dot = _subtract_and_dot(A, pending, pending_change, j, e)
-        else:
-            dot = _column_dot(A, j, e)
+        dot = _read_column(A, j, e, pending, pending_change)
         rhs = dot - center[j] * s + xx[j] * beta[j]
         c = xx[j] / sigma2_e + 1.0 / prior_var[j]
         m = rhs / sigma2_e
@@ -228,13 +234,7 @@ def _sweep_spike(A: np.ndarray, center: np.ndarray, colsum: np.ndarray, xx: np.n
         else:
             delta[j] = 0
             b_new = 0.0
-        change = b_new - beta[j]
-        pending = -1
-        if change != 0.0:
-            pending = j
-            pending_change = change
-            shift += center[j] * change
-            s -= colsum[j] * change
+        pending, pending_change, shift, s = _carry(j, b_new - beta[j], center, colsum, pending_change, shift, s)
         beta[j] = b_new
     if pending >= 0:
         _subtract_column(A, pending, e, pending_change)
