@@ -56,6 +56,7 @@ ALLOWED_TYPES: frozenset[str] = frozenset({
     "gslib.bayes.BayesDpi", "gslib.bayes.BayesLasso",
     "gslib.brnn.BayesianRegularizedNet", "gslib.baselines.KernelSVR", "gslib.evaluation.WithCovariates",
     "gslib.checks.CovariateEncoder", "gslib.nets.KerasRegressor",
+    "gslib.autoencoders.CodeRegressor", "gslib.autoencoders.GenotypeAutoencoder",
     "gslib.nets.build_mlp", "gslib.nets.build_cnn", "gslib.nets.build_rnn", "gslib.nets.build_conv_lstm",
     # scikit-learn types inside the baselines (forests, boosting, tuned models) that skops does
     # not trust by default

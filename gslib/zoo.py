@@ -151,6 +151,9 @@ def _models() -> dict[str, Callable[[Dataset], tuple]]:
         # chapters 5 and 6: recurrent networks over windows of 50 markers (never across a
         # chromosome where there is a map)
         **{f"{cell.upper()}-w50": _recurrent_factory(cell, 50) for cell in ("rnn", "lstm", "gru")},
+        # chapter 7: ridge (REML's penalty) or a small network on 32 codes from PCA or an
+        # autoencoder, fitted inside each training fold
+        **{f"{enc}-{reg}": _codes_factory(enc, reg) for enc in ("PCA", "AE") for reg in ("ridge", "MLP")},
     }
 
 
@@ -204,6 +207,43 @@ def recurrent_net(d: Dataset, cell: str = "lstm", window: int = 50, units: int =
 def _recurrent_factory(cell: str, window: int):
     def make(d: Dataset):
         return recurrent_net(d, cell, window), d.X
+    return make
+
+
+CODES = 32
+"""Code size of chapter 7's encoders (models ``PCA-ridge``, ``AE-ridge``, ``PCA-MLP``, ``AE-MLP``)."""
+AUTOENCODER = {"hidden": (256,), "activation": "relu", "epochs": 300, "patience": 20, "batch_size": 64}
+"""Chapter 7's autoencoder: one hidden layer of 256 ReLU neurons each side of the code, Adam
+(learning rate 0.001), batches of 64, early stopping (patience 20, at most 300 epochs) on 10%
+of the training individuals."""
+CODE_MLP = {"builder_kwargs": {"hidden": (16,), "l2": 0.01}, "epochs": 150, "patience": 10, "batch_size": 64}
+"""The network on the codes: one hidden layer of 16 ReLU neurons, L2 0.01, early stopping."""
+
+
+def code_model(encoder: str = "AE", regressor: str = "ridge", n_components: int = CODES, **encoder_kwargs):
+    """Chapter 7's models: :class:`gslib.autoencoders.CodeRegressor` with ``encoder`` ``"PCA"`` or
+    ``"AE"`` (:data:`AUTOENCODER`, ``encoder_kwargs`` override it) of ``n_components`` codes and
+    ``regressor`` ``"ridge"`` (``KernelBLUP(kernel="linear")`` on the codes) or ``"MLP"``
+    (:data:`CODE_MLP`)."""
+    from sklearn.decomposition import PCA
+
+    from .autoencoders import CodeRegressor, GenotypeAutoencoder
+    from .linear import KernelBLUP
+    from .nets import KerasRegressor
+
+    encoders = {"PCA": lambda: PCA(n_components, random_state=0),
+                "AE": lambda: GenotypeAutoencoder(n_components, **{**AUTOENCODER, **encoder_kwargs})}
+    regressors = {"ridge": lambda: KernelBLUP(kernel="linear"),
+                  "MLP": lambda: KerasRegressor(random_state=0, **CODE_MLP)}
+    if encoder not in encoders or regressor not in regressors:
+        raise ValueError(f"encoder must be one of {sorted(encoders)} and regressor one of {sorted(regressors)}; "
+                         f"got {encoder!r}, {regressor!r}.")
+    return CodeRegressor(encoders[encoder](), regressors[regressor]())
+
+
+def _codes_factory(encoder: str, regressor: str):
+    def make(d: Dataset):
+        return code_model(encoder, regressor), d.X
     return make
 
 

@@ -12,6 +12,7 @@ import pytest
 from sklearn.linear_model import Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from gslib.autoencoders import CodeRegressor
 from gslib.baselines import KernelSVR
 from gslib.bayes import SAMPLERS
 from gslib.brnn import BayesianRegularizedNet
@@ -32,6 +33,7 @@ def _estimators():
         KerasRegressor(builder_kwargs={"hidden": (4,)}, epochs=3, patience=0),
         KernelSVR(inner_folds=2),
         WithCovariates(Ridge()),
+        CodeRegressor(),
     ]
 
 

@@ -279,6 +279,7 @@ def test_the_allow_list_covers_every_estimator_gslib_saves():
     from test_checks import _estimators, _markers
 
     from gslib import baselines, bayes
+    from gslib.autoencoders import CodeRegressor, GenotypeAutoencoder
     from gslib.evaluation import tune
     from gslib.linear import RKHS
     from gslib.nets import KerasRegressor, build_cnn, build_rnn
@@ -289,6 +290,9 @@ def test_the_allow_list_covers_every_estimator_gslib_saves():
     makers = {**_estimators(), "lasso": baselines.lasso, "forest": lambda: baselines.random_forest(n_estimators=5),
               "boosting": baselines.gradient_boosting, "tuned": lambda: tune(RKHS(), {"scales": [(0.5,), (1.0,)]}),
               "cnn": lambda: KerasRegressor(builder=build_cnn, epochs=1),
+              "codes": CodeRegressor,
+              "ae-codes": lambda: CodeRegressor(GenotypeAutoencoder(3, hidden=(4,), epochs=1),
+                                                KerasRegressor(builder_kwargs={"hidden": (2,)}, epochs=1)),
               "rnn": lambda: KerasRegressor(builder=build_rnn, builder_kwargs={"units": 2}, window=5, epochs=1),
               **{name: (lambda cls=cls: cls(n_iter=40, burn_in=10)) for name, cls in bayes.SAMPLERS.items()}}
     for name, make in makers.items():
