@@ -455,6 +455,41 @@ class DenoisingImputer(TransformerMixin, BaseEstimator):
         return out
 
 
+IMPUTERS = ("mean", "knn", "autoencoder")
+"""The imputers chapter 7 compares: the marker mean, k nearest neighbours, the denoising autoencoder."""
+
+
+def impute(X, method: str = "autoencoder", **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """Fill the missing calls (NaN) of ``X``: ``(dosages, calls)``, observed calls unchanged.
+
+    ``method``: ``"mean"`` (each marker's mean over its observed calls: scikit-learn's
+    ``SimpleImputer``), ``"knn"`` (the mean of the ``n_neighbors`` individuals nearest over the
+    markers both have called, default 10: ``KNNImputer``) or ``"autoencoder"``
+    (:class:`DenoisingImputer`, ``kwargs`` its settings). The calls are the dosages rounded to
+    the nearest genotype, or for the autoencoder its most probable genotype.
+
+    Examples
+    --------
+    >>> dosage, calls = impute([[0, np.nan], [2, 1], [2, 2]], "mean")
+    >>> dosage[0].tolist(), calls[0].tolist()
+    ([0.0, 1.5], [0.0, 2.0])
+    """
+    from sklearn.impute import KNNImputer, SimpleImputer
+
+    X = check_calls(X)
+    if method == "autoencoder":
+        model = DenoisingImputer(**kwargs).fit(X)
+        return model.transform(X), model.predict_calls(X)
+    if method == "mean":
+        dosage = SimpleImputer(keep_empty_features=True, **kwargs).fit_transform(X)
+    elif method == "knn":
+        dosage = KNNImputer(**{"n_neighbors": 10, "keep_empty_features": True, **kwargs}).fit_transform(X)
+    else:
+        raise ValueError(f"method must be one of {IMPUTERS}; got {method!r}.")
+    dosage = np.where(np.isnan(X), dosage, X)
+    return dosage, np.clip(np.rint(dosage), 0, 2)
+
+
 def mask_calls(X, share: float, *, block: int = 1, random_state: int | None = None) -> np.ndarray:
     """Which calls to hide: a boolean matrix with ``share`` of each individual's calls ``True``.
 

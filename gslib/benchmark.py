@@ -449,10 +449,11 @@ def load_results(name: str | Path = "baselines") -> tuple[pd.DataFrame, dict]:
     return pd.read_csv(path), prov["runs"][-1]
 
 
-RECORDS = ("scale",)
+RECORDS = ("scale", "imputation", "gan")
 """Figures of the scripts in ``benchmarks/`` shipped with gslib as JSON records (no per-fold
 table): ``"scale"`` holds GBLUP at scale (``benchmarks/gblup_scale.py``,
-``benchmarks/pcg_plink.py``)."""
+``benchmarks/pcg_plink.py``), ``"imputation"`` chapter 7's imputers on mice chromosomes
+(``benchmarks/imputation.py``), ``"gan"`` its synthetic genotypes (``benchmarks/gan.py``)."""
 
 
 def machine() -> dict:

@@ -231,17 +231,31 @@ def privacy_flags(real, synthetic, quantile: float = 0.01) -> np.ndarray:
     return np.flatnonzero((d < threshold) | (d == 0))
 
 
-def adversarial_accuracy(real, synthetic) -> float:
-    """Nearest-neighbour adversarial accuracy AA_TS (Yale et al. 2020): how often a genotype's
-    nearest neighbour in its own set is closer than its nearest in the other set, averaged over
-    the real and the synthetic genotypes (equal numbers). About 0.5 when the sets cannot be told
-    apart; near 0 when synthetic genotypes copy real ones; near 1 when they are easy to tell apart."""
+def adversarial_accuracy(real, synthetic, *, parts: bool = False):
+    """Nearest-neighbour adversarial accuracy AA_TS (Yale et al. 2020).
+
+    ``AA_real``: the share of real genotypes whose nearest other real genotype is closer than
+    their nearest synthetic one; ``AA_synthetic``: the share of synthetic genotypes whose nearest
+    other synthetic genotype is closer than their nearest real one; AA_TS is their mean (equal
+    numbers of real and synthetic genotypes). Both about 0.5 when the sets cannot be told apart;
+    both near 0 when synthetic genotypes copy real ones. Read the parts, not only the mean: a
+    set far from every real genotype gives AA_real near 1, and if its members are far from each
+    other too (independent markers), AA_synthetic near 0: a mean of 0.5 that hides both.
+    ``parts=True`` returns ``(AA_TS, AA_real, AA_synthetic)``.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).integers(0, 3, size=(40, 25)).astype(float)
+    >>> adversarial_accuracy(X, X.copy(), parts=True)
+    (0.0, 0.0, 0.0)
+    """
     real, synthetic = np.asarray(real, dtype=np.float64), np.asarray(synthetic, dtype=np.float64)
     if real.shape != synthetic.shape:
         raise ValueError(f"real and synthetic must have the same shape; got {real.shape} and {synthetic.shape}.")
-    truth = np.mean(nearest_distances(real, synthetic) > nearest_distances(real))
-    synth = np.mean(nearest_distances(synthetic, real) > nearest_distances(synthetic))
-    return float((truth + synth) / 2)
+    truth = float(np.mean(nearest_distances(real, synthetic) > nearest_distances(real)))
+    synth = float(np.mean(nearest_distances(synthetic, real) > nearest_distances(synthetic)))
+    aa = (truth + synth) / 2
+    return (aa, truth, synth) if parts else aa
 
 
 def compare_synthetic(real, synthetic: dict, positions, *, max_distance: float, bins: int = 10,
@@ -256,7 +270,8 @@ def compare_synthetic(real, synthetic: dict, positions, *, max_distance: float, 
         (the largest eigenvalue of G; the real set's in its own row), ``eigen_error`` (mean
         absolute difference of the ``k`` top eigenvalues), ``min_distance`` (median distance of a
         synthetic genotype to its nearest real one; for the real set, to its nearest other real
-        one), ``copies`` (how many :func:`privacy_flags` flags), ``aa_ts`` (:func:`adversarial_accuracy`).
+        one), ``copies`` (how many :func:`privacy_flags` flags), ``aa_ts``, ``aa_real`` and
+        ``aa_synthetic`` (:func:`adversarial_accuracy` and its parts).
     curves : DataFrame of LD decay curves (one column per set, the real one first).
     """
     real = check_markers(real)
@@ -264,7 +279,8 @@ def compare_synthetic(real, synthetic: dict, positions, *, max_distance: float, 
     curve = ld_decay_curve(real, positions, max_distance=max_distance, bins=bins)
     spectrum = g_spectrum(real, k)
     rows = [{"set": "real", "freq_r": 1.0, "ld_error": 0.0, "top_eigen": spectrum[0], "eigen_error": 0.0,
-             "min_distance": float(np.median(nearest_distances(real))), "copies": 0, "aa_ts": np.nan}]
+             "min_distance": float(np.median(nearest_distances(real))), "copies": 0, "aa_ts": np.nan,
+             "aa_real": np.nan, "aa_synthetic": np.nan}]
     curves = {"real": curve}
     for name, S in synthetic.items():
         S = check_markers(S)
@@ -276,5 +292,7 @@ def compare_synthetic(real, synthetic: dict, positions, *, max_distance: float, 
                      "eigen_error": float(np.mean(np.abs(s - spectrum))),
                      "min_distance": float(np.median(nearest_distances(S, real))),
                      "copies": int(privacy_flags(real, S).size),
-                     "aa_ts": adversarial_accuracy(real, S) if S.shape == real.shape else np.nan})
+                     **dict(zip(("aa_ts", "aa_real", "aa_synthetic"),
+                                adversarial_accuracy(real, S, parts=True) if S.shape == real.shape
+                                else (np.nan,) * 3))})
     return pd.DataFrame(rows).set_index("set"), pd.DataFrame(curves)

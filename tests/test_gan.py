@@ -56,6 +56,9 @@ def test_privacy_flags_a_copied_individual_and_the_adversarial_accuracy_has_its_
     a = independent_genotypes(X, 300, random_state=4)
     b = independent_genotypes(X, 300, random_state=5)
     assert abs(adversarial_accuracy(a, b) - 0.5) < 0.08
+    # real genotypes are nearer each other (linkage disequilibrium) than to independent-marker ones
+    _, aa_real, _ = adversarial_accuracy(X, independent_genotypes(X, 300, random_state=6), parts=True)
+    assert aa_real > 0.9
     with pytest.raises(ValueError, match="same shape"):
         adversarial_accuracy(X, X[:10])
 
