@@ -268,7 +268,7 @@ def compare_synthetic(real, synthetic: dict, positions, *, max_distance: float, 
     scores : DataFrame, one row per set: ``freq_r`` (allele frequencies' correlation with the
         real ones), ``ld_error`` (mean absolute difference of the LD decay curves), ``top_eigen``
         (the largest eigenvalue of G; the real set's in its own row), ``eigen_error`` (mean
-        absolute difference of the ``k`` top eigenvalues), ``min_distance`` (median distance of a
+        absolute difference of the ``k`` top eigenvalues), ``median_nearest`` (median distance of a
         synthetic genotype to its nearest real one; for the real set, to its nearest other real
         one), ``copies`` (how many :func:`privacy_flags` flags), ``aa_ts``, ``aa_real`` and
         ``aa_synthetic`` (:func:`adversarial_accuracy` and its parts).
@@ -279,7 +279,7 @@ def compare_synthetic(real, synthetic: dict, positions, *, max_distance: float, 
     curve = ld_decay_curve(real, positions, max_distance=max_distance, bins=bins)
     spectrum = g_spectrum(real, k)
     rows = [{"set": "real", "freq_r": 1.0, "ld_error": 0.0, "top_eigen": spectrum[0], "eigen_error": 0.0,
-             "min_distance": float(np.median(nearest_distances(real))), "copies": 0, "aa_ts": np.nan,
+             "median_nearest": float(np.median(nearest_distances(real))), "copies": 0, "aa_ts": np.nan,
              "aa_real": np.nan, "aa_synthetic": np.nan}]
     curves = {"real": curve}
     for name, S in synthetic.items():
@@ -290,7 +290,7 @@ def compare_synthetic(real, synthetic: dict, positions, *, max_distance: float, 
         rows.append({"set": name, "freq_r": float(np.corrcoef(freqs, S.mean(axis=0) / 2)[0, 1]),
                      "ld_error": float(np.nanmean(np.abs(c - curve))), "top_eigen": s[0],
                      "eigen_error": float(np.mean(np.abs(s - spectrum))),
-                     "min_distance": float(np.median(nearest_distances(S, real))),
+                     "median_nearest": float(np.median(nearest_distances(S, real))),
                      "copies": int(privacy_flags(real, S).size),
                      **dict(zip(("aa_ts", "aa_real", "aa_synthetic"),
                                 adversarial_accuracy(real, S, parts=True) if S.shape == real.shape
