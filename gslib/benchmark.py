@@ -414,8 +414,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 """Where the benchmark command writes by default: the results files that ship inside gslib, so a
 notebook opened alone (Colab) reads them with :func:`load_results`."""
 
-SHIPPED = ("baselines", "nets", "cnn", "rnn")
-"""Results files shipped with gslib (chapters 2, 3, 4, 5-6)."""
+SHIPPED = ("baselines", "nets", "cnn", "rnn", "outlook")
+"""Results files shipped with gslib (chapters 2, 3, 4, 5-6, 7)."""
 
 
 def load_results(name: str | Path = "baselines") -> tuple[pd.DataFrame, dict]:

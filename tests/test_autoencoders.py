@@ -31,12 +31,13 @@ def strong_ld():
     return simulate_genotypes(400, 200, n_chromosomes=1, chromosome_length=2e6, random_state=1).X
 
 
+@pytest.mark.slow
 def test_a_linear_autoencoder_reaches_pca_reconstruction_error():
     X = simulate_genotypes(300, 100, n_chromosomes=1, chromosome_length=1e7, random_state=2).X
     k = 5
     pca = reconstruction_error(PCA(k).fit(X), X)
-    ae = GenotypeAutoencoder(k, hidden=(), activation="linear", epochs=200, batch_size=300,
-                             learning_rate=0.02, patience=0, validation_fraction=0).fit(X)
+    ae = GenotypeAutoencoder(k, hidden=(), activation="linear", epochs=100, batch_size=300,
+                             learning_rate=0.05, patience=0, validation_fraction=0).fit(X)
     err = ae.reconstruction_error(X)
     # PCA is the best rank-k linear reconstruction: the autoencoder can only match it
     assert err >= pca * (1 - 1e-4)
@@ -46,6 +47,7 @@ def test_a_linear_autoencoder_reaches_pca_reconstruction_error():
     assert reconstruction_error(PCA(2).fit(X), X) > pca
 
 
+@pytest.mark.slow
 def test_the_denoising_imputer_beats_the_marker_mean_under_strong_ld(strong_ld):
     X = strong_ld
     hidden = mask_calls(X, 0.05, random_state=0)
@@ -138,3 +140,15 @@ def test_a_saved_autoencoder_model_predicts_what_it_did(tmp_path):
     g = Genotypes(X, [f"i{i}" for i in range(60)], [f"m{j}" for j in range(20)], None)
     loaded = load_model(save_model(model, tmp_path / "ae", panel=MarkerPanel.from_data(g)))
     np.testing.assert_allclose(loaded.predict(g)[0].to_numpy(), model.predict(X), atol=1e-6)
+
+
+def test_the_zoo_names_chapter_7_models_and_refuses_unknown_parts():
+    from gslib import zoo
+
+    for name in ("PCA-ridge", "AE-ridge", "PCA-MLP", "AE-MLP"):
+        assert name in zoo.MODELS
+    model = zoo.code_model("AE", "MLP")
+    assert isinstance(model, CodeRegressor)
+    assert model.encoder.n_components == zoo.CODES and model.encoder.hidden == (256,)
+    with pytest.raises(ValueError, match="encoder must be one of"):
+        zoo.code_model("ICA", "ridge")

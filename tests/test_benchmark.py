@@ -120,6 +120,17 @@ def test_results_files_ship_inside_gslib_and_load_by_name(tmp_path):
         benchmark.load_results(tmp_path / "none.csv")
 
 
+def test_records_ship_inside_gslib_with_their_provenance():
+    from gslib import benchmark
+
+    for name in benchmark.RECORDS:
+        runs = benchmark.load_record(name)
+        assert runs, name
+        assert all({"run", "date", "machine", "command", "git_commit"} <= set(r) for r in runs), name
+    with pytest.raises(ValueError, match="unknown record"):
+        benchmark.load_record("none")
+
+
 def test_provenance_text_names_date_version_commit_and_the_whole_command():
     from gslib.benchmark import load_results, provenance_text
 

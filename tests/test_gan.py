@@ -21,6 +21,7 @@ def chromosome():
     return g.X, g.map["pos"].to_numpy()
 
 
+@pytest.mark.slow
 def test_the_gan_matches_frequencies_and_ld_decay_better_than_independent_markers(chromosome):
     X, pos = chromosome
     gan = WGANGP(generator=(64, 128), critic=(128, 64), steps=300, learning_rate=1e-3, random_state=0).fit(X)
