@@ -95,10 +95,20 @@ def _split(n: int, validation_fraction: float, rng: np.random.Generator):
     return np.arange(n), None
 
 
-def _callbacks(use_val: bool, patience: int) -> list:
-    if use_val and patience > 0:
-        return [_keras().callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)]
-    return []
+def _train(estimator, loss, x, validation) -> None:
+    """Compile ``estimator.model_`` with Adam and ``loss``, train it to give back ``x`` (early
+    stopping on ``validation``, best weights restored, if given and patience > 0) and record
+    ``history_`` and ``n_epochs_`` on ``estimator``: the training of both networks here."""
+    keras = _keras()
+    callbacks = []
+    if validation is not None and estimator.patience > 0:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=estimator.patience,
+                                                       restore_best_weights=True))
+    estimator.model_.compile(optimizer=keras.optimizers.Adam(estimator.learning_rate), loss=loss)
+    hist = estimator.model_.fit(x, x, validation_data=validation, epochs=estimator.epochs,
+                                batch_size=estimator.batch_size, shuffle=True, callbacks=callbacks, verbose=0)
+    estimator.history_ = {k: list(map(float, v)) for k, v in hist.history.items()}
+    estimator.n_epochs_ = len(estimator.history_["loss"])
 
 
 _TRAINING = {
@@ -173,12 +183,7 @@ class GenotypeAutoencoder(TransformerMixin, BaseEstimator):
         keras.utils.set_random_seed(int(self.random_state))
         self.model_, self.encoder_, self.decoder_ = build_autoencoder(
             Z.shape[1], min(self.n_components, Z.shape[1]), self.hidden, self.activation, self.l2)
-        self.model_.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="mse")
-        hist = self.model_.fit(Z[tr], Z[tr], validation_data=None if val is None else (Z[val], Z[val]),
-                               epochs=self.epochs, batch_size=self.batch_size, shuffle=True,
-                               callbacks=_callbacks(val is not None, self.patience), verbose=0)
-        self.history_ = {k: list(map(float, v)) for k, v in hist.history.items()}
-        self.n_epochs_ = len(self.history_["loss"])
+        _train(self, "mse", Z[tr], None if val is None else (Z[val], Z[val]))
         return self
 
     def _centred(self, X) -> np.ndarray:
@@ -418,12 +423,7 @@ class DenoisingImputer(TransformerMixin, BaseEstimator):
         keras.utils.set_random_seed(int(self.random_state))
         self.model_ = build_denoiser(X.shape[1], self.hidden, self.activation, self.hide, self.l2,
                                      int(self.random_state))
-        self.model_.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss=hidden_call_loss)
-        hist = self.model_.fit(E[tr], E[tr], validation_data=validation,
-                               epochs=self.epochs, batch_size=self.batch_size, shuffle=True,
-                               callbacks=_callbacks(val is not None, self.patience), verbose=0)
-        self.history_ = {k: list(map(float, v)) for k, v in hist.history.items()}
-        self.n_epochs_ = len(self.history_["loss"])
+        _train(self, hidden_call_loss, E[tr], validation)
         return self
 
     def predict_proba(self, X) -> np.ndarray:
