@@ -1,4 +1,5 @@
-"""Network layers written out in numpy as the review's equations (chapters 4 to 6).
+"""Network layers written out in numpy as the review's equations (chapters 4 to 6), and
+attention (chapter 8).
 
 Nothing here trains anything: these functions exist so a reader can see every number of a
 layer computed by hand and check it against Keras with the same weights (the tests and the
@@ -18,7 +19,8 @@ import numpy as np
 
 __all__ = ["conv1d", "max_pool1d", "avg_pool1d", "relu", "sigmoid", "rnn_forward", "rnn_backward",
            "rnn_jacobians", "product_norms", "clip_by_norm", "lstm_forward", "lstm_backward", "lstm_gates",
-           "from_keras", "to_keras", "loss", "numerical_gradient"]
+           "from_keras", "to_keras", "loss", "numerical_gradient", "softmax", "scaled_dot_product_attention",
+           "multi_head_attention", "attention_from_keras", "sinusoidal_positions"]
 
 
 def _as_batch(x) -> np.ndarray:
@@ -388,3 +390,95 @@ def to_keras(params: dict, layer, dense=None) -> None:
         units = np.asarray(params["recurrent"]).shape[0]
         dense.set_weights([np.asarray(params["out_kernel"]).reshape(units, 1),
                            np.asarray([params["out_bias"]], dtype=np.float64).reshape(1)])
+
+
+# ----------------------------------------------------------------------------- attention (chapter 8)
+MASKED = -1e9
+"""What a masked score becomes before the softmax (Keras's large negative number): its weight is
+zero unless every score of the row is masked (then this softmax gives the row uniform weights,
+while Keras's MultiHeadAttention returns zeros for such a query)."""
+
+
+def softmax(z, axis: int = -1) -> np.ndarray:
+    """exp(z) / sum(exp(z)) along ``axis``, computed stably (the largest value subtracted first)."""
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def scaled_dot_product_attention(q, k, v, mask=None) -> tuple[np.ndarray, np.ndarray]:
+    """``softmax(q k' / sqrt(d)) v`` for queries ``q`` (..., T, d), keys ``k`` (..., S, d) and
+    values ``v`` (..., S, d_v); ``mask`` (..., T, S), True where a query may look at a key.
+
+    Returns ``(output (..., T, d_v), weights (..., T, S))``; each row of ``weights`` sums to one.
+
+    Examples
+    --------
+    >>> q = np.array([[1.0, 0.0]]); k = np.array([[1.0, 0.0], [0.0, 1.0]]); v = np.array([[1.0], [3.0]])
+    >>> out, w = scaled_dot_product_attention(q, k, v)
+    >>> np.round(w, 3).tolist(), np.round(out, 3).tolist()
+    ([[0.67, 0.33]], [[1.66]])
+    """
+    q, k, v = (np.asarray(a, dtype=np.float64) for a in (q, k, v))
+    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"queries and keys need the same depth and keys and values the same length; got "
+                         f"q {q.shape}, k {k.shape}, v {v.shape}.")
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores + (1.0 - np.asarray(mask, dtype=np.float64)) * MASKED
+    weights = softmax(scores, axis=-1)
+    return weights @ v, weights
+
+
+def multi_head_attention(query, value, params: dict, key=None, mask=None) -> tuple[np.ndarray, np.ndarray]:
+    """Multi-head attention with Keras's ``MultiHeadAttention`` weights (:func:`attention_from_keras`).
+
+    Each head h projects the queries, keys and values (``x @ W_h + b_h``), attends
+    (:func:`scaled_dot_product_attention`), and the heads' outputs are projected back and summed:
+    ``sum_h head_h @ W_o[h] + b_o``. ``query`` (n, T, d_q), ``value`` (n, S, d_v), ``key``
+    (default ``value``), ``mask`` (n, T, S) True where a query may attend.
+
+    Returns ``(output (n, T, d_out), weights (n, heads, T, S))``.
+    """
+    query = np.asarray(query, dtype=np.float64)
+    value = np.asarray(value, dtype=np.float64)
+    key = value if key is None else np.asarray(key, dtype=np.float64)
+    if query.ndim != 3 or value.ndim != 3 or key.ndim != 3:
+        raise ValueError(f"query, key and value must be (n, length, features); got {query.shape}, {key.shape}, "
+                         f"{value.shape}.")
+    Q = np.einsum("ntd,dhk->nhtk", query, params["query_kernel"]) + params["query_bias"][None, :, None, :]
+    K = np.einsum("nsd,dhk->nhsk", key, params["key_kernel"]) + params["key_bias"][None, :, None, :]
+    V = np.einsum("nsd,dhk->nhsk", value, params["value_kernel"]) + params["value_bias"][None, :, None, :]
+    m = None if mask is None else np.asarray(mask, dtype=bool)[:, None, :, :]
+    heads, weights = scaled_dot_product_attention(Q, K, V, m)
+    return np.einsum("nhtv,hvo->nto", heads, params["output_kernel"]) + params["output_bias"], weights
+
+
+def attention_from_keras(layer) -> dict:
+    """The weights of a built ``keras.layers.MultiHeadAttention`` (with biases) as the dict
+    :func:`multi_head_attention` takes: query, key and value kernels (features, heads, depth) and
+    biases (heads, depth), the output kernel (heads, depth, features) and bias."""
+    w = [np.asarray(v, dtype=np.float64) for v in layer.get_weights()]
+    if len(w) != 8:
+        raise ValueError(f"expected 8 arrays (kernels and biases of query, key, value and output); got {len(w)}.")
+    names = ("query_kernel", "query_bias", "key_kernel", "key_bias", "value_kernel", "value_bias",
+             "output_kernel", "output_bias")
+    return dict(zip(names, w))
+
+
+def sinusoidal_positions(length: int, dim: int, base: float = 10000.0) -> np.ndarray:
+    """The sinusoidal positional encoding (length x dim): ``PE[t, 2i] = sin(t / base^(2i/dim))``,
+    ``PE[t, 2i+1] = cos(t / base^(2i/dim))``, added to the tokens so attention can tell positions
+    apart.
+
+    Examples
+    --------
+    >>> sinusoidal_positions(3, 4)[0].tolist()
+    [0.0, 1.0, 0.0, 1.0]
+    """
+    if length < 1 or dim < 1:
+        raise ValueError(f"length and dim must be positive; got {length}, {dim}.")
+    t = np.arange(length, dtype=np.float64)[:, None]
+    i = np.arange(dim)
+    angle = t / base ** (2 * (i // 2) / dim)
+    return np.where(i % 2 == 0, np.sin(angle), np.cos(angle))

@@ -217,3 +217,44 @@ def test_numerical_gradient_of_a_known_function():
     assert np.allclose(g, 3 * params["w"] ** 2, rtol=1e-8)
     assert np.isclose(scratch.numerical_gradient(lambda p: float(p["b"] ** 2), params, "b"), 1.4)
     assert params["w"][0, 0] == 1.0  # the input is left untouched
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_multi_head_attention_equals_keras(masked):
+    """Chapter 8: numpy multi-head attention with Keras's weights, float64, masks included."""
+    import keras
+
+    from gslib.scratch import attention_from_keras, multi_head_attention
+
+    rng = np.random.default_rng(8)
+    query, value = rng.standard_normal((3, 5, 4)), rng.standard_normal((3, 7, 4))
+    mask = rng.random((3, 5, 7)) < 0.6
+    mask[:, :, 0] = True  # every query may look at one key at least (Keras zeroes a fully masked row)
+    layer = keras.layers.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=2, dtype="float64")
+    kw = {"attention_mask": mask} if masked else {}
+    out, scores = layer(query, value, return_attention_scores=True, **kw)
+    mine, weights = multi_head_attention(query, value, attention_from_keras(layer), mask=mask if masked else None)
+    np.testing.assert_allclose(mine, np.asarray(out), atol=1e-6)
+    np.testing.assert_allclose(weights, np.asarray(scores), atol=1e-6)
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, atol=1e-12)
+    if masked:
+        assert np.all(weights[np.broadcast_to(~mask[:, None], weights.shape)] < 1e-12)
+    # self-attention: key = value = query
+    out_self = layer(query, query)
+    np.testing.assert_allclose(multi_head_attention(query, query, attention_from_keras(layer))[0],
+                               np.asarray(out_self), atol=1e-6)
+
+
+def test_sinusoidal_positions_encode_relative_offsets_linearly():
+    from gslib.scratch import sinusoidal_positions
+
+    pe = sinusoidal_positions(50, 8)
+    assert pe.shape == (50, 8) and np.abs(pe).max() <= 1
+    # each (sin, cos) pair at t + k is a fixed rotation of the pair at t, the same for every t
+    for i in range(0, 8, 2):
+        freq = 1 / 10000 ** (i / 8)
+        c, s = np.cos(3 * freq), np.sin(3 * freq)
+        rotated = np.stack([pe[:-3, i] * c + pe[:-3, i + 1] * s, pe[:-3, i + 1] * c - pe[:-3, i] * s], axis=1)
+        np.testing.assert_allclose(rotated, pe[3:, i:i + 2], atol=1e-12)
+    with pytest.raises(ValueError, match="positive"):
+        sinusoidal_positions(0, 4)
