@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.decomposition import PCA
 from sklearn.utils._param_validation import Interval
@@ -31,6 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from .base import MarkerRegressor
 from .checks import _to_numeric_2d, check_markers
 from .linear import KernelBLUP
+from .nets import validation_split
 
 DEFAULT_CODES = 10
 """Components of :class:`CodeRegressor`'s default encoder (PCA)."""
@@ -85,14 +87,6 @@ def build_autoencoder(p: int, n_components: int, hidden: Sequence[int] = (256,),
     decoder = keras.Model(code_in, out, name="decoder")
     autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name="autoencoder")
     return autoencoder, encoder, decoder
-
-
-def _split(n: int, validation_fraction: float, rng: np.random.Generator):
-    if validation_fraction > 0 and n >= 10:
-        perm = rng.permutation(n)
-        n_val = max(2, int(round(validation_fraction * n)))
-        return perm[n_val:], perm[:n_val]
-    return np.arange(n), None
 
 
 def _train(estimator, loss, x, validation) -> None:
@@ -179,7 +173,7 @@ class GenotypeAutoencoder(TransformerMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         self.mean_ = X.mean(axis=0)
         Z = (X - self.mean_).astype(np.float32)
-        tr, val = _split(Z.shape[0], self.validation_fraction, np.random.default_rng(self.random_state))
+        tr, val = validation_split(Z.shape[0], self.validation_fraction, np.random.default_rng(self.random_state))
         keras.utils.set_random_seed(int(self.random_state))
         self.model_, self.encoder_, self.decoder_ = build_autoencoder(
             Z.shape[1], min(self.n_components, Z.shape[1]), self.hidden, self.activation, self.l2)
@@ -415,7 +409,7 @@ class DenoisingImputer(TransformerMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         E = _onehot(X)
         rng = np.random.default_rng(self.random_state)
-        tr, val = _split(E.shape[0], self.validation_fraction, rng)
+        tr, val = validation_split(E.shape[0], self.validation_fraction, rng)
         validation = None
         if val is not None:  # judged on imputing: a fixed share of the held-out calls hidden, scored on those alone
             hidden = rng.random((val.size, X.shape[1], 1)) < self.hide
@@ -488,6 +482,36 @@ def impute(X, method: str = "autoencoder", **kwargs) -> tuple[np.ndarray, np.nda
         raise ValueError(f"method must be one of {IMPUTERS}; got {method!r}.")
     dosage = np.where(np.isnan(X), dosage, X)
     return dosage, np.clip(np.rint(dosage), 0, 2)
+
+
+def compare_imputers(X, mask, methods: Sequence[str] = IMPUTERS, **autoencoder_kwargs) -> tuple[pd.DataFrame, dict]:
+    """Hide the calls of ``X`` where ``mask`` is True, fill them with each of ``methods``
+    (:func:`impute`; ``autoencoder_kwargs`` go to :class:`DenoisingImputer`) and score each.
+
+    Returns
+    -------
+    scores : DataFrame, one row per method: :func:`imputation_scores` and the ``seconds`` it took.
+    filled : dict, method -> ``(dosages, calls)`` with the hidden calls filled.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).integers(0, 3, size=(30, 20)).astype(float)
+    >>> scores, filled = compare_imputers(X, mask_calls(X, 0.1, random_state=0), ["mean", "knn"])
+    >>> list(scores.index), list(scores.columns)
+    (['mean', 'knn'], ['concordance', 'dosage_r', 'n', 'seconds'])
+    """
+    import time
+
+    X = check_calls(X)
+    mask = np.asarray(mask, dtype=bool)
+    gappy = np.where(mask, np.nan, X)
+    rows, filled = {}, {}
+    for method in methods:
+        start = time.perf_counter()
+        dosage, calls = impute(gappy, method, **(autoencoder_kwargs if method == "autoencoder" else {}))
+        rows[method] = {**imputation_scores(X, dosage, mask, calls=calls), "seconds": time.perf_counter() - start}
+        filled[method] = (dosage, calls)
+    return pd.DataFrame(rows).T, filled
 
 
 def mask_calls(X, share: float, *, block: int = 1, random_state: int | None = None) -> np.ndarray:

@@ -86,6 +86,24 @@ def _dense_head(x, widths, activation: str, dropout: float, reg, prefix: str):
     return keras.layers.Dense(1, activation="linear", kernel_regularizer=reg, name="output")(x)
 
 
+def validation_split(n: int, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(train, validation)`` indices: a share ``fraction`` (at least two) of ``n`` individuals
+    drawn by ``rng`` for early stopping, or ``(all, None)`` when ``fraction`` is 0 or ``n < 10``.
+    Every gslib network (``KerasRegressor``, the autoencoders) splits this way.
+
+    Examples
+    --------
+    >>> tr, val = validation_split(20, 0.1, np.random.default_rng(0))
+    >>> len(tr), len(val), validation_split(5, 0.1, np.random.default_rng(0))[1]
+    (18, 2, None)
+    """
+    if fraction > 0 and n >= 10:
+        perm = rng.permutation(n)
+        n_val = max(2, int(round(fraction * n)))
+        return perm[n_val:], perm[:n_val]
+    return np.arange(n), None
+
+
 def _shape(input_shape) -> tuple[int, ...]:
     shape = (int(input_shape),) if np.isscalar(input_shape) else tuple(int(s) for s in input_shape)
     if not shape or any(s < 1 for s in shape):
@@ -386,14 +404,8 @@ class KerasRegressor(MarkerRegressor):
         n = Z.shape[0]
         self.y_scaler_ = StandardScaler().fit(y[:, None])
         t = self.y_scaler_.transform(y[:, None])[:, 0].astype(np.float32)
-        rng = np.random.default_rng(self.random_state)
-        use_val = self.validation_fraction > 0 and n >= 10
-        if use_val:
-            perm = rng.permutation(n)
-            n_val = max(2, int(round(self.validation_fraction * n)))
-            val, tr = perm[:n_val], perm[n_val:]
-        else:
-            tr, val = np.arange(n), None
+        tr, val = validation_split(n, self.validation_fraction, np.random.default_rng(self.random_state))
+        use_val = val is not None
         build = self.builder or build_mlp
         best, self.init_losses_ = None, []
         for k in range(self.n_init):
