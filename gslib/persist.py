@@ -58,6 +58,7 @@ ALLOWED_TYPES: frozenset[str] = frozenset({
     "gslib.checks.CovariateEncoder", "gslib.nets.KerasRegressor",
     "gslib.autoencoders.CodeRegressor", "gslib.autoencoders.GenotypeAutoencoder",
     "gslib.nets.build_mlp", "gslib.nets.build_cnn", "gslib.nets.build_rnn", "gslib.nets.build_conv_lstm",
+    "gslib.attention.build_transformer",
     # scikit-learn types inside the baselines (forests, boosting, tuned models) that skops does
     # not trust by default
     "sklearn.tree._tree.Tree", "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
@@ -351,6 +352,10 @@ def load_model(path, *, trusted=()) -> SavedModel:
     networks = info.get("networks") or {}
     if networks:
         import keras
+
+        from .attention import register_layers
+
+        register_layers()  # gslib's own Keras layers (PositionEncoding), known to safe_mode
 
         with tempfile.TemporaryDirectory() as tmp:
             for file, where in networks.items():

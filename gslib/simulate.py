@@ -192,6 +192,8 @@ def simulate_trait(
     dominance: float = 0.0,
     epistasis: float = 0.0,
     n_epistatic_pairs: int | None = None,
+    pairs: str = "random",
+    chromosomes=None,
     qtl: np.ndarray | None = None,
     mean: float = 0.0,
     random_state: int | None = None,
@@ -221,8 +223,22 @@ def simulate_trait(
         Shares of the genetic variance from dominance and from pairwise epistasis.
     n_epistatic_pairs : int, optional
         Number of interacting QTL pairs (default ``n_qtl // 2``, at least 1).
+    pairs : {"random", "between"}
+        How interacting pairs are drawn: ``"random"``, any two QTL; ``"between"``, two QTL on
+        different chromosomes (``chromosomes`` needed; chapter 8: an interaction that no
+        window or convolution of neighbouring markers sees, and attention between tokens may).
+    chromosomes : array (p,), optional
+        Chromosome of each marker (e.g. ``Genotypes.map["chr"]``), for ``pairs="between"``.
     random_state : int or None
         Same seed, same trait.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).integers(0, 3, size=(200, 40))
+    >>> chrom = np.repeat([1, 2, 3, 4], 10)
+    >>> tr = simulate_trait(X, n_qtl=8, epistasis=0.5, pairs="between", chromosomes=chrom, random_state=1)
+    >>> bool(all(chrom[i] != chrom[j] for i, j in tr.epistatic_pairs))
+    True
     """
     X = check_genotypes(X, "012")
     n, p = X.shape
@@ -233,6 +249,15 @@ def simulate_trait(
             f"dominance and epistasis are shares of the genetic variance: each in [0, 1] and "
             f"their sum at most 1; got {dominance} and {epistasis}."
         )
+    if pairs not in ("random", "between"):
+        raise ValueError(f"pairs must be 'random' or 'between'; got {pairs!r}.")
+    between = pairs == "between"
+    if between:
+        if chromosomes is None:
+            raise ValueError("pairs='between' needs chromosomes (one label per marker).")
+        chromosomes = np.asarray(chromosomes)
+        if chromosomes.shape != (p,):
+            raise ValueError(f"chromosomes must give one label per marker ({p}); got shape {chromosomes.shape}.")
     rng = np.random.default_rng(random_state)
     if qtl is None:
         if not 1 <= n_qtl <= p:
@@ -250,7 +275,7 @@ def simulate_trait(
         if qtl.size < 2:
             raise ValueError("epistasis needs at least two QTL.")
         k = n_epistatic_pairs or max(1, qtl.size // 2)
-        pairs = np.array([rng.choice(qtl.size, size=2, replace=False) for _ in range(k)])
+        pairs = _draw_pairs(rng, qtl.size, k, chromosomes[qtl] if between else None)
         e_eff = rng.normal(size=k)
         gE = (Qc[:, pairs[:, 0]] * Qc[:, pairs[:, 1]]) @ e_eff
     else:
@@ -300,6 +325,21 @@ def simulate_trait(
     )
 
 
+def _draw_pairs(rng: np.random.Generator, n_qtl: int, k: int, chrom: np.ndarray | None) -> np.ndarray:
+    """``k`` pairs of QTL (positions in 0..n_qtl-1), shape (k, 2): any two distinct QTL, or, given
+    ``chrom`` (the QTL's chromosomes), two on different chromosomes."""
+    if chrom is None:
+        return np.array([rng.choice(n_qtl, size=2, replace=False) for _ in range(k)])
+    if np.unique(chrom).size < 2:
+        raise ValueError("pairs='between' needs QTL on at least two chromosomes.")
+    out = []
+    for _ in range(k):
+        i = rng.integers(n_qtl)
+        others = np.flatnonzero(chrom != chrom[i])  # never empty: two chromosomes at least
+        out.append((i, rng.choice(others)))
+    return np.array(out)
+
+
 def _as_dataset(geno: Genotypes, y: np.ndarray, name: str, trait: str, *, notes: list[str], truth: dict,
                 covariates: pd.DataFrame | None = None) -> Dataset:
     """Simulated genotypes and a phenotype as a :class:`Dataset` (0/1/2 coding, the map kept)."""
@@ -316,17 +356,22 @@ def simulate_dataset(
     H2: float = 0.5,
     dominance: float = 0.0,
     epistasis: float = 0.0,
+    n_epistatic_pairs: int | None = None,
+    pairs: str = "random",
     random_state: int | None = None,
     **genotype_options,
 ) -> Dataset:
     """Genotypes (:func:`simulate_genotypes`) and one trait (:func:`simulate_trait`) as a Dataset.
 
-    ``truth`` holds ``g`` (total genetic value), ``a`` (breeding value), ``qtl`` and the
-    realised ``H2`` and ``h2``; ``covariates`` holds the sub-population of each individual.
+    ``truth`` holds ``g`` (total genetic value), ``a`` (breeding value), ``qtl``, the
+    ``epistatic_pairs`` (marker indices) and the realised ``H2`` and ``h2``; ``covariates`` holds
+    the sub-population of each individual. ``pairs="between"`` puts every interacting pair on
+    two different chromosomes (the map's).
     """
     rng = np.random.default_rng(random_state)
     geno = simulate_genotypes(n, p, random_state=int(rng.integers(2**31 - 1)), **genotype_options)
     trait = simulate_trait(geno.X, n_qtl=n_qtl, H2=H2, dominance=dominance, epistasis=epistasis,
+                           n_epistatic_pairs=n_epistatic_pairs, pairs=pairs, chromosomes=geno.map["chr"].to_numpy(),
                            random_state=int(rng.integers(2**31 - 1)))
     return _as_dataset(
         geno, trait.y, "simulated", f"H2={H2:g} (h2={trait.h2:.2f}), {len(trait.qtl)} QTL",
@@ -334,7 +379,8 @@ def simulate_dataset(
         notes=[f"msprime coalescent, {genotype_options.get('n_populations', 2)} populations, "
                f"{genotype_options.get('n_chromosomes', 5)} chromosomes; seed {random_state}"],
         truth={"g": trait.g, "a": trait.a, "qtl": trait.qtl, "H2": trait.H2, "h2": trait.h2,
-               "parts": trait.parts, "additive_effects": trait.additive_effects},
+               "parts": trait.parts, "additive_effects": trait.additive_effects,
+               "epistatic_pairs": trait.epistatic_pairs},
     )
 
 

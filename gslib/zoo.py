@@ -154,6 +154,8 @@ def _models() -> dict[str, Callable[[Dataset], tuple]]:
         # chapter 7: ridge (REML's penalty) or a small network on 32 codes from PCA or an
         # autoencoder, fitted inside each training fold
         **{f"{enc}-{reg}": _codes_factory(enc, reg) for enc in ("PCA", "AE") for reg in ("ridge", "MLP")},
+        # chapter 8: a small transformer over windows of markers, its shape chosen by inner CV
+        "Transformer-CV": lambda d: (transformer_cv(d), d.X),
     }
 
 
@@ -245,6 +247,56 @@ def _codes_factory(encoder: str, regressor: str):
     def make(d: Dataset):
         return code_model(encoder, regressor), d.X
     return make
+
+
+TRANSFORMER = {"d_model": 16, "ff": 32, "dropout": 0.1, "l2": 1e-3}
+"""Chapter 8's transformer (:func:`gslib.attention.build_transformer`): tokens of 16 numbers
+(one learned projection per window plus a learned position), a feed-forward layer of 32 ReLU
+inside each block, dropout 0.1, L2 0.001 on every kernel."""
+TRANSFORMER_GRID = (
+    {"tokens": 32, "heads": 2, "depth": 1},
+    {"tokens": 128, "heads": 2, "depth": 1},
+    {"tokens": 32, "heads": 4, "depth": 2},
+)
+"""Shapes among which inner CV picks the ``Transformer-CV`` net: about ``tokens`` windows
+(window = markers / tokens, rounded up; windows never cross a chromosome, so a map adds a few),
+attention ``heads`` and encoder blocks (``depth``)."""
+
+
+def transformer_window(p: int, tokens: int) -> int:
+    """Markers per window for about ``tokens`` windows of ``p`` markers (at least 1).
+
+    Examples
+    --------
+    >>> transformer_window(1279, 32), transformer_window(10346, 128)
+    (40, 81)
+    """
+    return max(1, -(-int(p) // int(tokens)))
+
+
+def transformer_net(d: Dataset, tokens: int = 32, heads: int = 2, depth: int = 1, **settings):
+    """Chapter 8's transformer on ``d``: about ``tokens`` windows of adjacent markers (within
+    chromosomes where ``d`` has a map), :data:`TRANSFORMER` with ``heads`` and ``depth``, trained
+    like ``CNN-CV`` (Adam 0.001, batches of 64, patience 10, at most 150 epochs); ``settings``
+    override :class:`~gslib.nets.KerasRegressor`'s (``builder_kwargs`` merge into :data:`TRANSFORMER`)."""
+    from .attention import build_transformer
+    from .nets import KerasRegressor
+
+    chromosomes = None if d.map is None else d.map["chr"].to_numpy()
+    builder_kwargs = {**TRANSFORMER, "heads": heads, "depth": depth, **settings.pop("builder_kwargs", {})}
+    options = {"epochs": 150, "patience": 10, "batch_size": 64, "random_state": 0, **settings}
+    return KerasRegressor(builder=build_transformer, builder_kwargs=builder_kwargs,
+                          window=transformer_window(d.p, tokens), chromosomes=chromosomes, **options)
+
+
+def transformer_cv(d: Dataset, inner_folds: int = 3):
+    """The ``Transformer-CV`` model: :data:`TRANSFORMER_GRID` tuned by ``inner_folds``-fold inner
+    CV (seeded), each net from :func:`transformer_net`."""
+    from .evaluation import tune
+
+    grid = [{"window": [transformer_window(d.p, g["tokens"])],
+             "builder_kwargs": [{**TRANSFORMER, "heads": g["heads"], "depth": g["depth"]}]} for g in TRANSFORMER_GRID]
+    return tune(transformer_net(d), grid, inner_folds=inner_folds)
 
 
 def _brnn_factory(neurons: int):
