@@ -25,7 +25,7 @@ import pandas as pd
 
 from .nets import _dense_head, _keras, _regulariser, _shape
 
-POSITIONS = ("learned", "sinusoidal", None)
+POSITIONS = ("auto", "learned", "sinusoidal", None)
 EMBEDDINGS = ("window", "shared")
 
 
@@ -105,7 +105,7 @@ def build_transformer(
     depth: int = 1,
     ff: int = 32,
     embedding: str = "window",
-    positions: str | None = "learned",
+    positions: str | None = "auto",
     stem: dict | None = None,
     dense: Sequence[int] = (),
     activation: str = "relu",
@@ -132,8 +132,11 @@ def build_transformer(
         ``"window"``: each window has its own projection to ``d_model`` (windows hold different
         markers, so one shared projection would treat marker 1 of window 3 like marker 1 of
         window 40); ``"shared"``: one projection for every token, as for words.
-    positions : {"learned", "sinusoidal", None}
+    positions : {"auto", "learned", "sinusoidal", None}
         Positional encoding added to the embedded tokens (:class:`PositionEncoding`).
+        ``"auto"``: none for the per-window embedding, whose bias is already one learned
+        vector per window (a learned encoding added to it would be exactly redundant: only
+        their sum enters), ``"learned"`` for a shared embedding or a stem.
     stem : dict, optional
         A convolution stem instead of windows: ``{"filters": 16, "kernel_size": 5,
         "pool_size": 10}`` (Conv1D with ReLU then max pooling: tokens = pooled positions);
@@ -149,7 +152,7 @@ def build_transformer(
 
     Examples
     --------
-    >>> model = build_transformer((20, 10), d_model=8, heads=2)
+    >>> model = build_transformer((20, 10), d_model=8, heads=2)  # 20 windows of 10 markers
     >>> [layer.name for layer in model.layers if layer.name.startswith("attention")]
     ['attention1']
     """
@@ -183,6 +186,8 @@ def build_transformer(
         x = keras.layers.MaxPooling1D(s["pool_size"], name="stem_pool")(x)
         embedding = "shared"
     tokens = int(x.shape[1])
+    if positions == "auto":
+        positions = None if embedding == "window" else "learned"
     if embedding == "window":
         x = keras.layers.EinsumDense("btf,tfd->btd", output_shape=(tokens, d_model), bias_axes="td",
                                      kernel_regularizer=reg, name="embedding")(x)
@@ -274,3 +279,54 @@ def map_agreement(maps: dict) -> pd.DataFrame:
         for j in range(i + 1, len(names)):
             out.iloc[i, j] = out.iloc[j, i] = spearmanr(arrays[i], arrays[j], nan_policy="omit").statistic
     return out
+
+
+def attention_entropy(weights: np.ndarray) -> float:
+    """How even the attention rows are: the mean over individuals, heads and query tokens of each
+    row's entropy divided by log(tokens); 1 for uniform rows, 0 when every query looks at one key.
+    Unlike :func:`received_attention`, which averages the rows first, it is not 1 when sharp rows
+    point at different keys.
+
+    Examples
+    --------
+    >>> sharp = np.eye(4)[None, None]  # each query looks at one key: received attention is even
+    >>> float(attention_entropy(sharp)), received_attention(sharp).tolist()
+    (0.0, [0.25, 0.25, 0.25, 0.25])
+    >>> float(attention_entropy(np.full((1, 1, 4, 4), 0.25)))
+    1.0
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim != 4 or w.shape[-1] != w.shape[-2] or w.shape[-1] < 2:
+        raise ValueError(f"expected weights (n, heads, tokens, tokens) with 2 tokens or more; got shape {w.shape}.")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -np.where(w > 0, w * np.log(w), 0.0).sum(axis=-1)
+    return float(h.mean() / np.log(w.shape[-1]))
+
+
+def _with_uniform_attention(model):
+    """A copy of ``model`` whose attention layers have zero query and key projections (weights
+    and biases): every score is 0, so every query weighs all tokens equally."""
+    keras = _keras()
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    for layer in _attention_layers(copy):
+        w = layer.get_weights()  # query kernel, query bias, key kernel, key bias, value ..., output ...
+        layer.set_weights([np.zeros_like(a) if i < 4 else a for i, a in enumerate(w)])
+    return copy
+
+
+def uniform_attention_predictions(regressor, X, covariates=None) -> np.ndarray:
+    """Predictions of a fitted transformer with every attention layer forced to weigh all tokens
+    equally (its query and key projections set to zero, so every score is the same), all other
+    weights unchanged: the uniform-attention baseline of Wiegreffe and Pinter (2019). If these
+    predictions are as good as the network's own, what the attention selects does not matter
+    for them."""
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(regressor, "model_")
+    original = regressor.model_
+    regressor.model_ = _with_uniform_attention(original)
+    try:
+        return regressor.predict(X, covariates=covariates) if covariates is not None else regressor.predict(X)
+    finally:
+        regressor.model_ = original

@@ -414,8 +414,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 """Where the benchmark command writes by default: the results files that ship inside gslib, so a
 notebook opened alone (Colab) reads them with :func:`load_results`."""
 
-SHIPPED = ("baselines", "nets", "cnn", "rnn", "outlook")
-"""Results files shipped with gslib (chapters 2, 3, 4, 5-6, 7)."""
+SHIPPED = ("baselines", "nets", "cnn", "rnn", "outlook", "attention")
+"""Results files shipped with gslib (chapters 2, 3, 4, 5-6, 7, 8)."""
 
 
 def load_results(name: str | Path = "baselines") -> tuple[pd.DataFrame, dict]:
@@ -449,11 +449,12 @@ def load_results(name: str | Path = "baselines") -> tuple[pd.DataFrame, dict]:
     return pd.read_csv(path), prov["runs"][-1]
 
 
-RECORDS = ("scale", "imputation", "gan")
+RECORDS = ("scale", "imputation", "gan", "attention-maps")
 """Figures of the scripts in ``benchmarks/`` shipped with gslib as JSON records (no per-fold
 table): ``"scale"`` holds GBLUP at scale (``benchmarks/gblup_scale.py``,
 ``benchmarks/pcg_plink.py``), ``"imputation"`` chapter 7's imputers on mice chromosomes
-(``benchmarks/imputation.py``), ``"gan"`` its synthetic genotypes (``benchmarks/gan.py``)."""
+(``benchmarks/imputation.py``), ``"gan"`` its synthetic genotypes (``benchmarks/gan.py``),
+``"attention-maps"`` chapter 8's attention maps on the mice (``benchmarks/attention_maps.py``)."""
 
 
 def machine() -> dict:
@@ -484,6 +485,9 @@ def write_record(name: str, figures: dict, *, folder: Path | None = None) -> Pat
     the command. ``folder`` defaults to the results shipped with gslib (:data:`RESULTS`).
     """
     path = Path(folder or RESULTS) / f"{name}.json"
+    if path.with_suffix(".csv").is_file():
+        raise ValueError(f"{path} is the provenance of the results file {path.with_suffix('.csv').name}; "
+                         "give the record another name.")
     record = json.loads(path.read_text()) if path.is_file() else {"runs": []}
     entry = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "gslib_version": __version__,
              "git_commit": _git_commit(), "machine": machine(),
@@ -530,7 +534,8 @@ def provenance_text(provenance: dict, width: int = 80) -> str:
     commit = str(provenance.get("git_commit") or "unknown")[:10]
     head = (f"last written {provenance['date']}, gslib {provenance.get('gslib_version', '?')}, "
             f"commit {commit}, {provenance.get('machine', {}).get('cpus', '?')} CPUs")
-    command = textwrap.fill(provenance["command"], width, initial_indent="by: ", subsequent_indent="    ")
+    command = textwrap.fill(provenance["command"], width, initial_indent="by: ", subsequent_indent="    ",
+                            break_on_hyphens=False)  # "mice-BMI" stays whole
     return textwrap.fill(head, width) + "\n" + command
 
 

@@ -474,7 +474,9 @@ def activation_map(regressor: KerasRegressor, X, layer: str = "conv1") -> np.nda
 
 
 def saliency(regressor: KerasRegressor, X, method: str = "gradient_x_input", steps: int = 32) -> np.ndarray:
-    """Attribution of each individual's prediction to each marker, shape (n, p) (chapter 4).
+    """Attribution of each individual's prediction to each marker, shape (n, p) (chapter 4); for
+    a network over windows of markers (``window`` set: the recurrent nets, the transformer) each
+    window's input slots are mapped back to their markers.
 
     ``"gradient_x_input"``: the gradient of the (standardised) prediction with respect to the
     network's input times the input. ``"integrated_gradients"`` (Sundararajan et al. 2017):
@@ -503,4 +505,18 @@ def saliency(regressor: KerasRegressor, X, method: str = "gradient_x_input", ste
     else:  # midpoint rule along the path from 0 to Z
         g = np.mean([grad(Z * ((k + 0.5) / steps)) for k in range(steps)], axis=0)
     att = g * Z.numpy()
+    if regressor.window is not None:  # windows (n, steps, window x channels) back to markers (n, p)
+        return _unwindow(att, regressor)
     return att.sum(axis=2) if att.ndim == 3 else att
+
+
+def _unwindow(att: np.ndarray, regressor) -> np.ndarray:
+    """Per-slot attributions of a windowed input (n, steps, window x channels) as one value per
+    marker (n, p), channels summed, padding dropped."""
+    p = regressor.n_features_in_
+    index = windows(np.zeros((1, p), dtype=np.float32), regressor.window, regressor.chromosomes)[1]
+    per_slot = att.reshape(att.shape[0], index.shape[0], index.shape[1], -1).sum(axis=3)
+    out = np.zeros((att.shape[0], p))
+    keep = index >= 0
+    out[:, index[keep]] = per_slot[:, keep]
+    return out

@@ -129,6 +129,17 @@ def test_records_ship_inside_gslib_with_their_provenance():
         assert all({"run", "date", "machine", "command", "git_commit"} <= set(r) for r in runs), name
     with pytest.raises(ValueError, match="unknown record"):
         benchmark.load_record("none")
+    assert not set(benchmark.RECORDS) & set(benchmark.SHIPPED)  # a record is never a results file's provenance
+
+
+def test_a_record_never_writes_into_a_results_files_provenance(tmp_path):
+    from gslib import benchmark
+
+    (tmp_path / "chapter.csv").write_text("data,model,fold,r\n")
+    with pytest.raises(ValueError, match="provenance of the results file chapter.csv"):
+        benchmark.write_record("chapter", {"run": "x"}, folder=tmp_path)
+    path = benchmark.write_record("figures", {"run": "x", "value": 1}, folder=tmp_path)
+    assert json.loads(path.read_text())["runs"][0]["value"] == 1
 
 
 def test_provenance_text_names_date_version_commit_and_the_whole_command():

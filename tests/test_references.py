@@ -65,8 +65,9 @@ def _entry_strings(entry):
 
 
 def _ascii_letters(latex):
-    """'P{\\'e}rez-Enciso' -> 'perezenciso'."""
-    text = COMMAND.sub("", latex)
+    """'P{\\'e}rez-Enciso' -> 'perezenciso'; 'M{\\aa}l{\\o}y' -> 'maloy' (special letters by their base)."""
+    text = re.sub(r"\\(aa|AA|o|O|l|L|i|j)\b", lambda m: m.group(1)[0], latex)
+    text = COMMAND.sub("", text)
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z]", "", text.lower())
 

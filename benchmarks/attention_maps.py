@@ -1,0 +1,86 @@
+"""Benchmark: what a transformer's attention looks at on the mice, beside a marker scan and a CNN's
+saliency (chapter 8; prints figures and writes them with provenance to gslib/results/attention-maps.json).
+
+Run: .venv/bin/python benchmarks/attention_maps.py [--fold 1] [--tokens 32]
+
+On mice-BMI (the zoo's task: ten seeded folds, GENDER and litter fitted first), with fold
+``--fold`` held out: the zoo's transformer (``zoo.transformer_net``, about ``--tokens`` windows
+of adjacent markers within chromosomes) and the chapter 4 motif CNN from one start
+(``zoo.motif_cnn(n_init=1)``, the model ``CNN-1start``) are trained on the other folds. Per
+window (token) the script records the attention received (``attention.received_attention``:
+averaged over heads, query windows and the held-out mice), its spread over the mice, the
+single-marker scan's largest -log10 p in the window (``popgen.marker_scan`` on the training
+mice, with the same fixed effects), the CNN's and the transformer's mean absolute saliency
+summed over the window's markers, and the Spearman correlations between these maps; also the
+held-out r of both networks, their training times, and the per-marker scan and CNN saliency
+(rounded) for the chapter's Manhattan plots.
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+from gslib import zoo
+from gslib.attention import attention_weights, map_agreement, per_window, received_attention
+from gslib.benchmark import write_record
+from gslib.checks import CovariateEncoder, windows
+from gslib.evaluation import pearson
+from gslib.nets import saliency
+from gslib.popgen import marker_scan
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fold", type=int, default=1)
+    parser.add_argument("--tokens", type=int, default=32)
+    args = parser.parse_args()
+    task = zoo.DATA["mice-BMI"]()
+    d = task.data
+    test = task.folds == args.fold
+    train = ~test
+    cov = task.covariates
+    chrom = d.map["chr"].astype(str).to_numpy()
+
+    start = time.perf_counter()
+    net = zoo.transformer_net(d, tokens=args.tokens).fit(d.X[train], d.y[train], covariates=cov[train])
+    tf_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    cnn = zoo.motif_cnn(n_init=1).fit(d.X[train], d.y[train], covariates=cov[train])
+    cnn_seconds = time.perf_counter() - start
+    r = {"transformer": pearson(d.y[test], net.predict(d.X[test], covariates=cov[test])),
+         "CNN": pearson(d.y[test], cnn.predict(d.X[test], covariates=cov[test]))}
+
+    weights = attention_weights(net, d.X[test])
+    per_mouse = weights.mean(axis=(1, 2))  # (mice, windows): attention each window receives per mouse
+    _, index = windows(d.X[:1], net.window, net.chromosomes)
+    design = CovariateEncoder().fit(cov[train]).transform(cov[train])
+    scan = marker_scan(d.X[train], d.y[train], design)["log10p"].to_numpy()
+    cnn_saliency = np.abs(saliency(cnn, d.X[test])).mean(axis=0)
+    tf_saliency = np.abs(saliency(net, d.X[test])).mean(axis=0)  # already one value per window
+    maps = {"attention": received_attention(weights), "marker scan": per_window(scan, index, "max"),
+            "CNN saliency": per_window(cnn_saliency, index, "sum"), "transformer saliency": tf_saliency}
+    agreement = map_agreement(maps)
+    first = index[:, 0]
+    last = np.array([row[row >= 0][-1] for row in index])
+    print(f"mice-BMI fold {args.fold}: {len(first)} windows of {net.window} markers")
+    print(f"held-out r: transformer {r['transformer']:.3f} ({tf_seconds:.0f} s), CNN {r['CNN']:.3f} "
+          f"({cnn_seconds:.0f} s)")
+    print(f"attention received: {maps['attention'].min():.4f} to {maps['attention'].max():.4f} "
+          f"(uniform {1 / len(first):.4f})")
+    print(agreement.round(3).to_string())
+    write_record("attention-maps", {
+        "run": f"mice-BMI fold {args.fold}", "fold": args.fold, "tokens": args.tokens, "window": int(net.window),
+        "r": r, "seconds": {"transformer": tf_seconds, "CNN": cnn_seconds},
+        "epochs": {"transformer": net.n_epochs_, "CNN": cnn.n_epochs_},
+        "windows": {"chromosome": chrom[first].tolist(), "first": d.markers[first].tolist(),
+                    "last": d.markers[last].tolist(), "markers": (index >= 0).sum(axis=1).tolist()},
+        "maps": {k: np.round(v, 6).tolist() for k, v in maps.items()},
+        "attention_sd_over_mice": np.round(per_mouse.std(axis=0), 6).tolist(),
+        "agreement": agreement.round(4).to_dict(),
+        "marker_scan": np.round(scan, 3).tolist(), "cnn_saliency": np.round(cnn_saliency, 6).tolist(),
+    })
+
+
+if __name__ == "__main__":
+    main()
