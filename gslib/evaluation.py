@@ -231,13 +231,38 @@ def settings_text(estimator) -> str:
     return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(estimator))
 
 
+def _canonical(value) -> str:
+    """Every setting of ``value`` as text, nothing elided: estimators by class and parameters,
+    arrays by shape, dtype and a hash of their bytes, functions by module and name."""
+    if hasattr(value, "get_params") and not isinstance(value, type):
+        params = value.get_params(deep=False)
+        return f"{type(value).__qualname__}({', '.join(f'{k}={_canonical(params[k])}' for k in sorted(params))})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {_canonical(value[k])}" for k in sorted(value, key=repr)) + "}"
+    if isinstance(value, (list, tuple)):
+        return type(value).__name__ + "[" + ", ".join(_canonical(v) for v in value) + "]"
+    if isinstance(value, np.ndarray):
+        data = np.ascontiguousarray(value)
+        body = data.tobytes() if data.dtype != object else repr(data.tolist()).encode()
+        return f"ndarray({data.shape}, {data.dtype}, {hashlib.sha256(body).hexdigest()[:16]})"
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+    return settings_text(value) if not isinstance(value, str) else repr(value)
+
+
 def settings_key(estimator) -> str:
     """A short hash of :func:`settings_text`: the cache folder of one model's settings.
 
-    A model class whose arithmetic changed (same settings, different numbers) carries a
-    ``_revision`` above 0, which enters the key: folds cached by the older code are not reused.
+    scikit-learn elides the middle of a long repr, and numpy of a long array: where
+    :func:`settings_text` is elided (it holds "..."), every setting enters the key in full
+    (:func:`_canonical`), so two models that differ only in an elided setting (the epochs
+    after a long ``chromosomes`` array) never share cached folds. A model class whose
+    arithmetic changed (same settings, different numbers) carries a ``_revision`` above 0,
+    which enters the key: folds cached by the older code are not reused.
     """
     text = settings_text(estimator)
+    if "..." in text:
+        text += " in full: " + _canonical(estimator)
     revision = getattr(type(estimator), "_revision", 0)
     if revision:
         text += f" revision {revision}"

@@ -108,6 +108,29 @@ def test_settings_key_ignores_memory_addresses():
     assert evaluation.settings_key(a) != evaluation.settings_key(KerasRegressor(builder=build_cnn, n_init=2))
 
 
+def test_settings_elided_from_a_long_repr_still_change_the_key():
+    """scikit-learn elides the middle of a long repr (the tuned transformer with its
+    ``chromosomes`` printed), where the training settings are, and numpy summarises a long
+    array: both must still reach the cache key (the elided settings did not, before: chapter
+    8's transformer with a patience of 30 read the folds cached with a patience of 10)."""
+    from gslib.nets import KerasRegressor, build_rnn
+
+    d = zoo.epistasis_task(n=60).data
+    a, b = zoo.transformer_cv(d), zoo.transformer_cv(d)
+    b.estimator.set_params(patience=10)
+    assert "..." in evaluation.settings_text(a) and evaluation.settings_text(a) == evaluation.settings_text(b)
+    assert evaluation.settings_key(a) != evaluation.settings_key(b)
+    assert evaluation.settings_key(a) == evaluation.settings_key(zoo.transformer_cv(d))
+    long = np.repeat(np.arange(1, 20).astype(str), 530)
+    other = long.copy()
+    other[5000] = "7"  # inside numpy's summary of a long array
+    key = evaluation.settings_key
+    assert key(KerasRegressor(builder=build_rnn, chromosomes=long)) != key(KerasRegressor(builder=build_rnn,
+                                                                                       chromosomes=other))
+    short = KerasRegressor(builder=build_rnn)  # a repr in full keeps its key (caches stay valid)
+    assert "..." not in evaluation.settings_text(short)
+
+
 def test_results_files_ship_inside_gslib_and_load_by_name(tmp_path):
     from gslib import benchmark
 
