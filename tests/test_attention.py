@@ -137,6 +137,7 @@ def test_per_window_and_map_agreement_known_answers():
         map_agreement({"a": [1, 2], "b": [1, 2, 3]})
 
 
+@pytest.mark.slow
 def test_transformer_beats_gblup_on_interactions_between_chromosomes():
     """Acceptance (issue #20): through the harness, on a seeded simulation whose interacting
     loci sit on different chromosomes, the transformer beats GBLUP by 0.05 r or more, with at
