@@ -2,14 +2,15 @@
 
 Tokens are windows of adjacent markers (never across a chromosome, as the recurrent nets'
 steps: :func:`gslib.checks.windows`), each projected to ``d_model`` numbers by a learned
-embedding, given a positional encoding, and passed through one or two encoder blocks
+embedding (one per window, whose bias is the window's learned position, or a shared one with a
+positional encoding), and passed through one or two encoder blocks
 (multi-head self-attention, then a small feed-forward net, each with a residual connection and
 layer normalisation); the tokens are averaged and a linear neuron predicts the phenotype.
 Optionally a convolution stem makes the tokens (the Cropformer shape: Conv1D and pooling over
 the markers, then attention over the pooled positions).
 
 The network trains through :class:`gslib.nets.KerasRegressor` like every other (``window=``,
-``chromosomes=``), so the evaluation harness, inner-CV tuning (:func:`transformer_cv`) and
+``chromosomes=``), so the evaluation harness, inner-CV tuning (:func:`gslib.zoo.transformer_cv`) and
 :mod:`gslib.persist` treat it as they treat the CNN. The attention itself, written out in numpy,
 is :func:`gslib.scratch.multi_head_attention`.
 
