@@ -328,6 +328,6 @@ def uniform_attention_predictions(regressor, X, covariates=None) -> np.ndarray:
     original = regressor.model_
     regressor.model_ = _with_uniform_attention(original)
     try:
-        return regressor.predict(X, covariates=covariates) if covariates is not None else regressor.predict(X)
+        return regressor.predict(X, covariates=covariates)
     finally:
         regressor.model_ = original
