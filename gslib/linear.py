@@ -205,7 +205,48 @@ _KERNEL_BLUP_DOCS = """Parameters
     part alone); predict_parts(X, covariates=None) (both at once)
 """
 
-class KernelBLUP(MarkerRegressor):
+class KernelMixin:
+    """The kernels of :class:`KernelBLUP` and :class:`gslib.multienv.MultiEnvGBLUP` (parameters
+    ``kernel`` and ``scales``): the training kernel in fit, the cross kernel in predict."""
+
+    def _pairwise(self) -> bool:
+        return self.kernel == "precomputed"
+
+    def _needs_dosage(self) -> bool:
+        return self.kernel == "vanraden"
+
+    def _kernel_train(self, X: np.ndarray) -> np.ndarray:
+        if self.kernel == "precomputed":
+            return X
+        self.X_train_ = X
+        if self.kernel == "vanraden":
+            self.freqs_ = X.mean(axis=0) / 2
+            return vanraden(X, self.freqs_)
+        if self.kernel == "linear":
+            self.center_ = X.mean(axis=0)
+            Z = X - self.center_
+            return Z @ Z.T / X.shape[1]
+        self.bandwidth_ = median_squared_distance(X)
+        if len(self.scales) == 0 or min(self.scales) <= 0:
+            raise ValueError("scales must be positive numbers.")
+        return np.mean([gaussian_kernel(X, bandwidth=s * self.bandwidth_) for s in self.scales], axis=0)
+
+    def _kernel_cross(self, X: np.ndarray) -> np.ndarray:
+        """The kernel between new individuals ``X`` and the training ones, (n_new x n_train)."""
+        if self.kernel == "precomputed":
+            return X
+        if self.kernel == "vanraden":
+            return vanraden(self.X_train_, self.freqs_, other=X).T
+        if self.kernel == "linear":
+            return (X - self.center_) @ (self.X_train_ - self.center_).T / X.shape[1]
+        return np.mean([gaussian_kernel(X, self.X_train_, bandwidth=s * self.bandwidth_) for s in self.scales], axis=0)
+
+    def _genetic(self, X: np.ndarray) -> np.ndarray:
+        return self._kernel_cross(X) @ self.alpha_
+
+
+
+class KernelBLUP(KernelMixin, MarkerRegressor):
     """BLUP of genetic values under a kernel, variance components by REML (chapter 2).
 
     ``y = W b + g + e``, ``g ~ N(0, s2_g K)``: GBLUP with VanRaden's G, RKHS regression with
@@ -230,44 +271,10 @@ class KernelBLUP(MarkerRegressor):
         self.random = random
         self.coding = coding
 
-    def _pairwise(self) -> bool:
-        return self.kernel == "precomputed"
-
-    def _needs_dosage(self) -> bool:
-        return self.kernel == "vanraden"
-
     def _validate_markers(self, X, *, reset: bool) -> np.ndarray:
         if reset and self.kernel == "vanraden" and self.coding is None:
             raise ValueError("kernel='vanraden' needs allele dosages (coding=None declared arbitrary features).")
         return super()._validate_markers(X, reset=reset)
-
-    # -- kernels
-    def _kernel_train(self, X: np.ndarray) -> np.ndarray:
-        if self.kernel == "precomputed":
-            return X
-        self.X_train_ = X
-        if self.kernel == "vanraden":
-            self.freqs_ = X.mean(axis=0) / 2
-            return vanraden(X, self.freqs_)
-        if self.kernel == "linear":
-            self.center_ = X.mean(axis=0)
-            Z = X - self.center_
-            return Z @ Z.T / X.shape[1]
-        self.bandwidth_ = median_squared_distance(X)
-        if len(self.scales) == 0 or min(self.scales) <= 0:
-            raise ValueError("scales must be positive numbers.")
-        return np.mean([gaussian_kernel(X, bandwidth=s * self.bandwidth_) for s in self.scales], axis=0)
-
-    def _genetic(self, X: np.ndarray) -> np.ndarray:
-        if self.kernel == "precomputed":
-            K = X
-        elif self.kernel == "vanraden":
-            K = vanraden(self.X_train_, self.freqs_, other=X).T
-        elif self.kernel == "linear":
-            K = (X - self.center_) @ (self.X_train_ - self.center_).T / X.shape[1]
-        else:
-            K = np.mean([gaussian_kernel(X, self.X_train_, bandwidth=s * self.bandwidth_) for s in self.scales], axis=0)
-        return K @ self.alpha_
 
     # -- covariates
     def _split_covariates(self, covariates):

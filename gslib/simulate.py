@@ -12,6 +12,7 @@ every chapter can score a model against the truth, not only against noisy phenot
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -323,6 +324,109 @@ def simulate_trait(
         H2=float(np.var(g) / vy),
         h2=float(np.var(a) / vy),
     )
+
+
+@dataclass
+class SimulatedEnvironments:
+    """Records of the same individuals in several environments (or several traits), with the truth.
+
+    Attributes
+    ----------
+    Y : phenotypes (n, t), column e = environment e; ``G`` the genetic values (n, t).
+    sigma_g, sigma_e : (t, t) genetic and residual covariance matrices, realised in the sample
+        (equal to the targets: the sample covariances are set exactly).
+    qtl : marker indices of the QTL, shared by every environment (their effects differ).
+    """
+
+    Y: np.ndarray
+    G: np.ndarray
+    sigma_g: np.ndarray
+    sigma_e: np.ndarray
+    qtl: np.ndarray
+
+
+def _exact_covariance(Z: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Columns of ``Z`` linearly recombined so that their sample covariance is ``target``."""
+    Z = Z - Z.mean(axis=0)
+    L = np.linalg.cholesky(np.cov(Z, rowvar=False, bias=True).reshape(Z.shape[1], Z.shape[1]))
+    white = np.linalg.solve(L, Z.T).T
+    return white @ np.linalg.cholesky(target).T
+
+
+@renamed_seed
+def simulate_environments(
+    X,
+    *,
+    n_environments: int = 2,
+    genetic_correlation: float | np.ndarray = 0.8,
+    h2: float | Sequence[float] = 0.5,
+    residual_correlation: float = 0.0,
+    n_qtl: int | None = None,
+    random_state: int | None = None,
+) -> SimulatedEnvironments:
+    """An additive trait recorded in several environments (chapter 9's known answer).
+
+    Marker effects at the QTL are correlated between environments, so the genetic values
+    ``G`` have the genetic covariance ``sigma_g`` (variances ``h2``, correlations
+    ``genetic_correlation``); residuals have variances ``1 - h2`` and correlation
+    ``residual_correlation`` (0 for environments, which are separate trials; not 0 for two
+    traits measured on the same animal). Both covariances, and the absence of covariance between
+    ``G`` and the residuals, hold exactly in the sample: what a model estimates is compared with
+    the values the data have, not with a draw's expectation.
+
+    Parameters
+    ----------
+    X : array (n, p), coded 0/1/2
+    n_environments : int
+    genetic_correlation : float or array (t, t)
+        One correlation for every pair, or the whole correlation matrix.
+    h2 : float or sequence of t floats in (0, 1)
+        Heritability in each environment (the phenotypic variance is 1 everywhere).
+    residual_correlation : float
+    n_qtl : int, optional
+        Number of QTL (default: every marker, the infinitesimal model GBLUP assumes).
+    random_state : int or None
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).integers(0, 3, size=(300, 200))
+    >>> sim = simulate_environments(X, genetic_correlation=0.6, h2=0.5, random_state=1)
+    >>> round(float(np.corrcoef(sim.G, rowvar=False)[0, 1]), 6), sim.Y.shape
+    (0.6, (300, 2))
+    """
+    X = check_genotypes(X, "012")
+    n, p = X.shape
+    t = int(n_environments)
+    if t < 1:
+        raise ValueError(f"n_environments must be at least 1; got {n_environments}.")
+    h2v = np.broadcast_to(np.asarray(h2, dtype=float), (t,)).copy()
+    if np.any((h2v <= 0) | (h2v >= 1)):
+        raise ValueError(f"h2 must be in (0, 1) in every environment; got {h2v.tolist()}.")
+    R = np.asarray(genetic_correlation, dtype=float)
+    if R.ndim == 0:
+        R = np.full((t, t), float(R))
+        np.fill_diagonal(R, 1.0)
+    if R.shape != (t, t) or not np.allclose(R, R.T) or not np.allclose(np.diag(R), 1):
+        raise ValueError(f"genetic_correlation must be a number or a symmetric ({t}, {t}) matrix with ones on the diagonal.")
+    if np.linalg.eigvalsh(R).min() <= 0:
+        raise ValueError("genetic_correlation is not positive definite: no set of environments has it.")
+    Re = np.full((t, t), float(residual_correlation))
+    np.fill_diagonal(Re, 1.0)
+    if np.linalg.eigvalsh(Re).min() <= 0:
+        raise ValueError(f"residual_correlation {residual_correlation} is not possible for {t} environments.")
+    rng = np.random.default_rng(random_state)
+    qtl = np.arange(p) if n_qtl is None else np.sort(rng.choice(p, size=n_qtl, replace=False))
+    Qc = X[:, qtl] - X[:, qtl].mean(axis=0)
+    sd_g, sd_e = np.sqrt(h2v), np.sqrt(1 - h2v)
+    sigma_g = R * np.outer(sd_g, sd_g)
+    sigma_e = Re * np.outer(sd_e, sd_e)
+    G = _exact_covariance(Qc @ rng.normal(size=(qtl.size, t)), sigma_g)
+    E = rng.normal(size=(n, t))
+    E = E - E.mean(axis=0)
+    Gc = G - G.mean(axis=0)
+    E = E - Gc @ np.linalg.lstsq(Gc, E, rcond=None)[0]  # no sample covariance with G
+    E = _exact_covariance(E, sigma_e)
+    return SimulatedEnvironments(Y=G + E, G=G, sigma_g=sigma_g, sigma_e=sigma_e, qtl=qtl)
 
 
 def _draw_pairs(rng: np.random.Generator, n_qtl: int, k: int, chrom: np.ndarray | None) -> np.ndarray:

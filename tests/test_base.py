@@ -18,6 +18,7 @@ from gslib.bayes import SAMPLERS
 from gslib.brnn import BayesianRegularizedNet
 from gslib.evaluation import WithCovariates
 from gslib.linear import GBLUP, RKHS, RRBLUP, KernelBLUP
+from gslib.multienv import MultiEnvGBLUP
 from gslib.nets import KerasRegressor
 from gslib.scale import CGBLUP
 
@@ -34,6 +35,7 @@ def _estimators():
         KernelSVR(inner_folds=2),
         WithCovariates(Ridge()),
         CodeRegressor(),
+        MultiEnvGBLUP(kernel="linear"),
     ]
 
 
