@@ -57,9 +57,10 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .base import MarkerRegressor
-from .checks import CovariateEncoder, check_ids, take_rows
+from .checks import CovariateEncoder, check_ids, collapsed, take_rows
 from .evaluation import fold_metrics, kfold_ids
 from .linear import KERNELS, KernelMixin
+from .nets import KerasRegressor, _keras, build_mlp, validation_split
 
 GENETIC = ("diagonal", "main", "main+interaction", "main+specific", "unstructured")
 """Structures of the genetic covariance between environments (see the module docstring)."""
@@ -418,7 +419,31 @@ def reml_multi(
                            converged=bool(converged), alpha=alpha)
 
 
-# ----------------------------------------------------------------------------- estimator
+# ----------------------------------------------------------------------------- estimators
+
+def _one(estimator, out: np.ndarray) -> np.ndarray:
+    """(m, t) predictions, or (m,) for an estimator fitted on one trait given as a vector."""
+    return out[:, 0] if estimator._one_column_ else out
+
+
+def _check_Y(estimator, Y, n: int) -> np.ndarray:
+    """``Y`` as float (n, t), NaN kept; sets ``environments_`` and ``_one_column_`` on the estimator."""
+    if Y is None:
+        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None: give Y, "
+                         "lines x environments.")
+    names = np.asarray(Y.columns, dtype=str) if isinstance(Y, pd.DataFrame) else None
+    Y = np.asarray(Y, dtype=float)
+    estimator._one_column_ = Y.ndim == 1  # one trait in, one column out (scikit-learn's contract)
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if Y.ndim != 2 or Y.shape[0] != n:
+        raise ValueError(f"Y must be ({n}, environments) to match X's rows; got shape {Y.shape}.")
+    if np.isinf(Y).any():
+        i, e = np.argwhere(np.isinf(Y))[0]
+        raise ValueError(f"Y has an infinite value (line {i}, environment {e}).")
+    estimator.environments_ = names if names is not None else np.array([f"env{e + 1}" for e in range(Y.shape[1])])
+    return Y
+
 class MultiEnvGBLUP(KernelMixin, MarkerRegressor):
     """GBLUP over several environments or traits at once (chapter 9); see the module docstring.
 
@@ -470,21 +495,7 @@ class MultiEnvGBLUP(KernelMixin, MarkerRegressor):
         """Estimate ``Sigma_g`` and ``Sigma_e`` by REML and the BLUPs in every environment."""
         self._validate_params()
         X = self._validate_markers(X, reset=True)
-        if Y is None:
-            raise ValueError("MultiEnvGBLUP requires y to be passed, but the target y is None: give Y, "
-                             "lines x environments.")
-        self.environments_ = np.asarray(Y.columns, dtype=str) if isinstance(Y, pd.DataFrame) else None
-        Y = np.asarray(Y, dtype=float)
-        self._one_column_ = Y.ndim == 1  # one trait in, one column out (scikit-learn's contract)
-        if Y.ndim == 1:
-            Y = Y[:, None]
-        if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
-            raise ValueError(f"Y must be ({X.shape[0]}, environments) to match X's rows; got shape {Y.shape}.")
-        if np.isinf(Y).any():
-            i, e = np.argwhere(np.isinf(Y))[0]
-            raise ValueError(f"Y has an infinite value (line {i}, environment {e}).")
-        if self.environments_ is None:
-            self.environments_ = np.array([f"env{e + 1}" for e in range(Y.shape[1])])
+        Y = _check_Y(self, Y, X.shape[0])
         keep = ~np.isnan(Y).all(axis=1)
         if keep.sum() < 3:
             raise ValueError(f"need at least 3 lines with a record; got n_samples = {int(keep.sum())}.")
@@ -515,14 +526,112 @@ class MultiEnvGBLUP(KernelMixin, MarkerRegressor):
         return self
 
     def _fixed_part(self, covariates, m: int) -> np.ndarray:
-        out = self.encoder_.transform(covariates, m) @ self.beta_
-        return out[:, 0] if self._one_column_ else out
+        return _one(self, self.encoder_.transform(covariates, m) @ self.beta_)
 
     def predict_genetic(self, X) -> np.ndarray:
         """Genetic values of the lines ``X`` in every environment, (m, t)."""
         check_is_fitted(self, "alpha_")
-        out = self._kernel_cross(self._validate_markers(X, reset=False)) @ self.alpha_
-        return out[:, 0] if self._one_column_ else out
+        return _one(self, self._kernel_cross(self._validate_markers(X, reset=False)) @ self.alpha_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        return tags
+
+
+def masked_mse(y_true, y_pred):
+    """Keras loss: squared errors over the records that exist (NaN in ``y_true`` = no record),
+    averaged over the outputs of each line (a line with fewer records weighs less)."""
+    ops = _keras().ops
+    mask = ops.logical_not(ops.isnan(y_true))
+    diff = ops.where(mask, ops.where(mask, y_true, 0.0) - y_pred, 0.0)
+    return ops.mean(diff * diff, axis=-1)
+
+
+class MultiTraitNet(KerasRegressor):
+    """One network with one output per environment or trait, trained on every record at once.
+
+    The multi-trait deep learning of Montesinos-Lopez et al. (2018): a fully connected network
+    (:func:`gslib.nets.build_mlp` with ``outputs = t``) whose loss is the mean squared error
+    over the records that exist: a missing record (NaN in ``Y``) is masked out of the loss, so a
+    line tested in one environment still trains the shared hidden layers. Everything else is
+    :class:`gslib.nets.KerasRegressor` (standardised markers, each column of ``Y`` standardised,
+    a held-out share of lines for early stopping, seeds); fixed covariates are fitted per column
+    by least squares first.
+
+    ``fit(X, Y, covariates=None)`` with ``Y`` (n, t); ``predict`` and ``predict_genetic`` return
+    (m, t).
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).integers(0, 3, size=(60, 30)).astype(float)
+    >>> Y = np.column_stack([X[:, 0], X[:, 0] + X[:, 1]])
+    >>> Y[:20, 1] = np.nan
+    >>> net = MultiTraitNet(builder_kwargs={"hidden": (8,)}, epochs=5, patience=0).fit(X, Y)
+    >>> net.predict(X[:2]).shape
+    (2, 2)
+    """
+
+    def fit(self, X, Y, covariates=None):
+        """Train on every record of ``Y`` (NaN: no record, masked out of the loss)."""
+        keras = _keras()
+        self._validate_params()
+        X = self._validate_markers(X, reset=True)
+        Y = _check_Y(self, Y, X.shape[0])
+        keep = ~np.isnan(Y).all(axis=1)
+        if keep.sum() < self._min_samples:
+            raise ValueError(f"need at least {self._min_samples} lines with a record; got n_samples = {int(keep.sum())}.")
+        X, Y, covariates = X[keep], Y[keep], take_rows(covariates, keep)
+        n, t = Y.shape
+        self.n_features_in_ = X.shape[1]
+        obs = ~np.isnan(Y)
+        self.encoder_ = CovariateEncoder().fit(covariates, n)
+        W = self.encoder_.transform(covariates, n)
+        self.beta_ = np.zeros((W.shape[1], t))
+        for e in range(t):
+            if obs[:, e].sum() < 2 or np.nanstd(Y[:, e]) == 0:
+                raise ValueError(f"environment {str(self.environments_[e])!r} has fewer than two records or no variation.")
+            if self.encoder_.columns_:  # fixed effects first; without covariates the network's bias carries the mean
+                self.beta_[:, e] = np.linalg.lstsq(W[obs[:, e]], Y[obs[:, e], e], rcond=None)[0]
+        R = Y - W @ self.beta_
+        self.y_mean_, self.y_sd_ = np.nanmean(R, axis=0), np.nanstd(R, axis=0)
+        T = ((R - self.y_mean_) / self.y_sd_).astype(np.float32)
+        Z = self._network_inputs(X, fitting=True)
+        tr, val = validation_split(n, self.validation_fraction, np.random.default_rng(self.random_state))
+        builder_kwargs = {"outputs": t, **(self.builder_kwargs or {})}
+        build = self.builder or build_mlp
+        best, self.init_losses_ = None, []
+        for k in range(self.n_init):
+            keras.utils.set_random_seed(int(self.random_state) + k)
+            model = build(Z.shape[1:] if Z.ndim == 3 else Z.shape[1], **builder_kwargs)
+            model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss=masked_mse)
+            callbacks = []
+            if val is not None and self.patience > 0:
+                callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.patience,
+                                                               restore_best_weights=True))
+            hist = model.fit(Z[tr], T[tr], validation_data=(Z[val], T[val]) if val is not None else None,
+                             epochs=self.epochs, batch_size=self.batch_size, shuffle=True, callbacks=callbacks,
+                             verbose=0)
+            history = {key: list(map(float, v)) for key, v in hist.history.items()}
+            score = min(history["val_loss"]) if val is not None else history["loss"][-1]
+            self.init_losses_.append(score)
+            if best is None or score < best[0]:
+                best = (score, model, history)
+        _, self.model_, self.history_ = best
+        self.model_.compile(optimizer="adam", loss="mse")  # trained: drop the custom loss, so the model pickles anywhere
+        self.n_epochs_ = len(self.history_["loss"])
+        self.collapsed_ = collapsed(self._predict_scaled(Z))
+        return self
+
+    def _predict_scaled(self, Z: np.ndarray) -> np.ndarray:
+        return np.asarray(self.model_(Z, training=False)).reshape(Z.shape[0], -1)
+
+    def _genetic(self, X) -> np.ndarray:
+        return _one(self, self._predict_scaled(self._network_inputs(X)) * self.y_sd_ + self.y_mean_)
+
+    def _fixed_part(self, covariates, m: int) -> np.ndarray:
+        return _one(self, self.encoder_.transform(covariates, m) @ self.beta_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -36,8 +36,9 @@ def build_mlp(
     dropout: float = 0.0,
     l2: float = 0.0,
     name: str = "mlp",
+    outputs: int = 1,
 ):
-    """A fully connected network (multilayer perceptron) with one linear output.
+    """A fully connected network (multilayer perceptron) with linear outputs (one by default).
 
     Parameters
     ----------
@@ -52,6 +53,8 @@ def build_mlp(
         Dropout rate after each hidden layer.
     l2 : float
         L2 penalty on every weight matrix (not on biases).
+    outputs : int
+        Output neurons: one per trait or environment for a multi-trait network (chapter 9).
 
     Returns
     -------
@@ -64,7 +67,7 @@ def build_mlp(
     reg = _regulariser(dropout, l2)
     inputs = keras.Input(shape=shape)
     x = keras.layers.Flatten()(inputs) if len(shape) > 1 else inputs
-    return keras.Model(inputs, _dense_head(x, hidden, activation, dropout, reg, "hidden"), name=name)
+    return keras.Model(inputs, _dense_head(x, hidden, activation, dropout, reg, "hidden", outputs), name=name)
 
 
 def _regulariser(dropout: float, l2: float):
@@ -76,14 +79,16 @@ def _regulariser(dropout: float, l2: float):
     return _keras().regularizers.L2(l2) if l2 > 0 else None
 
 
-def _dense_head(x, widths, activation: str, dropout: float, reg, prefix: str):
-    """Hidden dense layers (each followed by dropout if any) and the linear output neuron."""
+def _dense_head(x, widths, activation: str, dropout: float, reg, prefix: str, outputs: int = 1):
+    """Hidden dense layers (each followed by dropout if any) and the linear output neuron(s)."""
     keras = _keras()
     for i, width in enumerate(widths):
         x = keras.layers.Dense(int(width), activation=activation, kernel_regularizer=reg, name=f"{prefix}{i + 1}")(x)
         if dropout > 0:
             x = keras.layers.Dropout(dropout, name=f"dropout{i + 1}")(x)
-    return keras.layers.Dense(1, activation="linear", kernel_regularizer=reg, name="output")(x)
+    if int(outputs) < 1:
+        raise ValueError(f"outputs must be at least 1; got {outputs}.")
+    return keras.layers.Dense(int(outputs), activation="linear", kernel_regularizer=reg, name="output")(x)
 
 
 def validation_split(n: int, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:

@@ -18,7 +18,7 @@ from gslib.bayes import SAMPLERS
 from gslib.brnn import BayesianRegularizedNet
 from gslib.evaluation import WithCovariates
 from gslib.linear import GBLUP, RKHS, RRBLUP, KernelBLUP
-from gslib.multienv import MultiEnvGBLUP
+from gslib.multienv import MultiEnvGBLUP, MultiTraitNet
 from gslib.nets import KerasRegressor
 from gslib.scale import CGBLUP
 
@@ -36,6 +36,7 @@ def _estimators():
         WithCovariates(Ridge()),
         CodeRegressor(),
         MultiEnvGBLUP(kernel="linear"),
+        MultiTraitNet(builder_kwargs={"hidden": (4,)}, epochs=3, patience=0),
     ]
 
 
@@ -61,6 +62,7 @@ EXPECTED_FAILURES: dict[str, dict[str, str]] = {
                                                  "on training data this check asks; tests/test_nets.py trains "
                                                  "networks to known answers"},
 }
+EXPECTED_FAILURES["MultiTraitNet"] = EXPECTED_FAILURES["KerasRegressor"]
 
 
 def _expected(estimator) -> dict[str, str]:

@@ -8,6 +8,8 @@ from gslib.kinship import vanraden
 from gslib.linear import GBLUP
 from gslib.multienv import (
     MultiEnvGBLUP,
+    MultiTraitNet,
+    masked_mse,
     cross_validate_env,
     env_folds,
     reml_multi,
@@ -230,3 +232,40 @@ def test_examples_in_the_docstrings():
     from gslib import multienv
 
     assert doctest.testmod(multienv).failed == 0
+
+
+def test_masked_loss_counts_only_the_records_that_exist():
+    y = np.array([[1.0, np.nan], [2.0, 3.0]], dtype=np.float32)
+    pred = np.array([[0.0, 100.0], [1.0, 1.0]], dtype=np.float32)
+    loss = np.asarray(masked_mse(y, pred))
+    np.testing.assert_allclose(loss, [(1.0 + 0.0) / 2, (1.0 + 4.0) / 2])
+
+
+def test_linear_multi_trait_net_is_least_squares_on_each_column_records():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 3, size=(200, 4)).astype(float)
+    Y = np.column_stack([X @ [1.0, -1.0, 0.5, 0.0], X @ [0.0, 2.0, 0.0, 1.0]]) + rng.normal(size=(200, 2))
+    Y[:100, 1] = np.nan  # half the lines have no record in column 2
+    Y[150:, 0] = np.nan
+    net = MultiTraitNet(builder_kwargs={"hidden": ()}, epochs=200, batch_size=200, learning_rate=0.1,
+                        patience=0, validation_fraction=0.0).fit(X, Y)
+    for e in range(2):
+        obs = ~np.isnan(Y[:, e])
+        D = np.column_stack([np.ones(obs.sum()), X[obs]])
+        ols = D @ np.linalg.lstsq(D, Y[obs, e], rcond=None)[0]
+        np.testing.assert_allclose(net.predict(X[obs])[:, e], ols, atol=1e-3)
+
+
+def test_multi_trait_net_covariates_and_shapes():
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 3, size=(80, 10)).astype(float)
+    sex = pd.DataFrame({"sex": np.where(np.arange(80) % 2, "F", "M")})
+    Y = pd.DataFrame(rng.normal(size=(80, 2)) + np.where(sex["sex"] == "M", 5.0, 0.0)[:, None], columns=["a", "b"])
+    net = MultiTraitNet(builder_kwargs={"hidden": (4,)}, epochs=3, patience=0).fit(X, Y, covariates=sex)
+    assert list(net.environments_) == ["a", "b"]
+    np.testing.assert_allclose(net.beta_[1], [5.0, 5.0], atol=0.6)
+    pred, gen = net.predict_parts(X[:5], sex.iloc[:5])
+    assert pred.shape == gen.shape == (5, 2)
+    assert MultiTraitNet(epochs=2, patience=0).fit(X, Y["a"].to_numpy()).predict(X[:3]).shape == (3,)
+    with pytest.raises(ValueError, match="'b' has fewer than two records"):
+        MultiTraitNet(epochs=2).fit(X, Y.assign(b=np.nan).assign(b=lambda d: d["b"].where(d.index > 78)))
