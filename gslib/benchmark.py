@@ -81,6 +81,8 @@ def recorded_seconds() -> pd.DataFrame:
     with the number of folds and the task size ``n x p`` of the recorded run."""
     frames = []
     for name in SHIPPED:
+        if name == "multienv":  # chapter 9's rows are per environment, its tasks apart
+            continue
         try:
             frames.append(load_results(name)[0])
         except FileNotFoundError:
@@ -245,6 +247,38 @@ def run(models: list[str], data: list[str], out: Path, cache: Path, progress: bo
     return record.results if record is not None else pd.DataFrame()
 
 
+def run_env(models: list[str], data: list[str], schemes: list[str], out: Path, cache: Path,
+            progress: bool = True) -> pd.DataFrame:
+    """Chapter 9's benchmark: every (task, scheme, model) of :data:`gslib.zoo.ENV_DATA` and
+    :data:`gslib.zoo.ENV_MODELS`, one fold after another in this process, into ``out`` (one row
+    per fold and environment) with its provenance; the per-fold cache as in :func:`run`. A model
+    that cannot predict under a scheme (:func:`gslib.zoo.env_unavailable`) is skipped, saying why.
+    """
+    unknown = [m for m in models if m not in zoo.ENV_MODELS] + [d for d in data if d not in zoo.ENV_DATA]
+    if unknown:
+        raise ValueError(f"unknown chapter 9 model(s) or data set(s): {unknown}; see --list.")
+    start = time.time()
+    record = _Record(out, {}, start, 0, None)
+    for dname in data:
+        task = zoo.ENV_DATA[dname]()
+        for scheme in schemes:
+            if scheme not in task.folds:
+                print(f"skipped {dname} / {scheme}: {dname} has the schemes {sorted(task.folds)}", flush=True)
+                continue
+            for mname in models:
+                reason = zoo.env_unavailable(mname, scheme)
+                if reason:
+                    print(f"skipped {dname} / {scheme} / {mname}: {reason}", flush=True)
+                    continue
+                scores = zoo.run_env(task, mname, scheme, cache=cache)
+                if progress:
+                    print(f"{dname} {scheme} {mname}: r = {scores['r'].mean():.3f} over {scores['fold'].nunique()} "
+                          f"folds ({scores.drop_duplicates('fold')['fit_seconds'].sum():.1f} s of fitting)", flush=True)
+                settings = settings_text(zoo.ENV_MODELS[mname](task))
+                record.add_rows(dname, task.description, mname, settings, scores, label=f"{dname}/{scheme}/{mname}")
+    return record.results
+
+
 def _fold_ids(task, folds) -> list[int]:
     known = [int(k) for k in np.unique(task.folds)]
     if folds is None:
@@ -345,17 +379,23 @@ class _Record:
         self.done = 0
 
     def add(self, task, mname: str, scores: pd.DataFrame, preds: pd.DataFrame) -> None:
-        self.run["data"][task.name] = task.description
-        self.run["models"][mname] = settings_text(MODELS[mname](task.data)[0])
         self.run["pooled_r"].append({"data": task.name, "model": mname,
                                      "r_pooled": float(preds["y"].corr(preds["pred"]))})
-        self.run["seconds"][f"{task.name}/{mname}"] = round(float(scores["fit_seconds"].sum()), 2)
+        self.add_rows(task.name, task.description, mname, settings_text(MODELS[mname](task.data)[0]), scores)
+
+    def add_rows(self, data: str, description: str, mname: str, settings: str, scores: pd.DataFrame,
+                 label: str | None = None) -> None:
+        """Rows of one finished (data, model) pair (``label``: the pair's name in ``seconds``,
+        e.g. with its scheme), the file rewritten whole."""
+        self.run["data"][data] = description
+        self.run["models"][mname] = settings
+        self.run["seconds"][label or f"{data}/{mname}"] = round(float(scores["fit_seconds"].sum()), 2)
         self.run["total_seconds"] = round(time.time() - self.start, 1)
         self.frames.append(scores)
         self.results = pd.concat(self.frames, ignore_index=True)
         table = self.results
-        if self.old is not None:  # keep rows of (data, model) pairs not run this time
-            keys = ["data", "model"]
+        if self.old is not None:  # keep rows of (data, model) pairs (and schemes) not run this time
+            keys = [k for k in ("data", "scheme", "model") if k in table.columns]
             keep = ~self.old.set_index(keys).index.isin(table.set_index(keys).index)
             table = pd.concat([self.old[keep], table], ignore_index=True)
         self.out.parent.mkdir(parents=True, exist_ok=True)
@@ -393,11 +433,23 @@ def main(argv: list[str] | None = None) -> int:
                         "127.0.0.1:8787")
     parser.add_argument("--estimate", action="store_true",
                         help="print the pairs to run, those skipped and the estimated CPU time, then stop")
+    parser.add_argument("--schemes", nargs="+", default=["CV1", "CV2", "CV0"],
+                        help="chapter 9's tasks (several environments or traits): cross-validation schemes")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     if args.list:
         print("models:", ", ".join(MODELS))
         print("data:  ", ", ".join(DATA))
+        print("chapter 9 (several environments or traits; --schemes CV1 CV2 CV0, serial):")
+        print("  models:", ", ".join(zoo.ENV_MODELS))
+        print("  data:  ", ", ".join(zoo.ENV_DATA))
+        return 0
+    if args.data and any(d in zoo.ENV_DATA for d in args.data):
+        if not all(d in zoo.ENV_DATA for d in args.data):
+            parser.error("chapter 9's tasks (several environments) run apart from the others: give only "
+                         f"{', '.join(zoo.ENV_DATA)} in one command.")
+        run_env(args.models or list(zoo.ENV_MODELS), args.data, args.schemes, args.out or RESULTS / "multienv.csv",
+                args.cache, progress=not args.no_progress)
         return 0
     models, data = args.models or list(MODELS), args.data or list(DATA)
     if args.estimate:
@@ -414,8 +466,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 """Where the benchmark command writes by default: the results files that ship inside gslib, so a
 notebook opened alone (Colab) reads them with :func:`load_results`."""
 
-SHIPPED = ("baselines", "nets", "cnn", "rnn", "outlook", "attention")
-"""Results files shipped with gslib (chapters 2, 3, 4, 5-6, 7, 8)."""
+SHIPPED = ("baselines", "nets", "cnn", "rnn", "outlook", "attention", "multienv")
+"""Results files shipped with gslib (chapters 2, 3, 4, 5-6, 7, 8, 9)."""
 
 
 def load_results(name: str | Path = "baselines") -> tuple[pd.DataFrame, dict]:

@@ -143,15 +143,17 @@ def env_folds(Y, scheme: str = "CV1", n_folds: int = 5, *, target=None, random_s
     n_folds : int
         Folds of CV1 and CV2 (CV2 needs at least as many folds as a line has records).
     target : column name or index, optional
-        CV2 with one target trait (trait-assisted prediction): only the ``target`` column is
-        tested, with the lines in ``n_folds`` folds; the other traits of every line stay in
-        training. With CV1 it limits the test (and the scores) to the target column.
+        One trait to predict. CV2: trait-assisted prediction: only the ``target`` column is
+        tested, the lines in ``n_folds`` folds, and the other traits of every line stay in
+        training (measured on the animals to predict). CV1: a test line's other traits are
+        hidden too, but only the target is scored.
     random_state : int
 
     Returns
     -------
-    int array (n, t): the fold (1..k) in which each record is tested; 0 for a missing record
-    or one that is never tested.
+    int array (n, t): the fold (1..k) in which each record is tested (hidden from training and
+    scored); ``-k``: hidden in fold k but not scored (CV1 with a target); 0 for a missing record
+    or one that is never hidden.
 
     Examples
     --------
@@ -183,9 +185,8 @@ def env_folds(Y, scheme: str = "CV1", n_folds: int = 5, *, target=None, random_s
     if scheme == "CV1" or col is not None:
         folds[:] = line_fold[:, None]
         if col is not None:
-            keep = np.zeros(t, bool)
-            keep[col] = True
-            folds[:, ~keep] = 0
+            others = np.arange(t) != col
+            folds[:, others] = -folds[:, others] if scheme == "CV1" else 0
         return np.where(obs, folds, 0)
     most = int(obs.sum(axis=1).max())
     if most > n_folds:
@@ -642,57 +643,72 @@ class MultiTraitNet(KerasRegressor):
 
 # ----------------------------------------------------------------------------- harness
 def cross_validate_env(model, X, Y, folds: np.ndarray, *, covariates=None, model_name: str | None = None,
-                       fold_subset=None) -> pd.DataFrame:
-    """Fit ``model`` once per fold on the records not tested there; score each environment.
+                       fold_subset=None, cache=None) -> pd.DataFrame:
+    """Fit ``model`` once per fold on the records not hidden there; score each environment.
 
     Parameters
     ----------
-    model : an estimator with ``fit(X, Y, covariates)`` and ``predict_parts`` or ``predict``
-        returning (m, t) (e.g. :class:`MultiEnvGBLUP`, :class:`SingleEnvironment`)
+    model : an estimator with ``fit(X, Y, covariates)`` and ``predict_parts`` returning (m, t)
+        arrays (:class:`MultiEnvGBLUP`, :class:`MultiTraitNet`)
     X : markers of the n lines; Y : (n, t) DataFrame or array, NaN where a line has no record
-    folds : int array (n, t) from :func:`env_folds`
+    folds : int array (n, t) from :func:`env_folds`: ``k`` hidden and scored in fold k, ``-k``
+        hidden and not scored
     covariates : per-line covariates (fixed effects in every environment), optional
     fold_subset : folds to run (default all)
+    cache : folder, optional
+        Each fold's rows are stored there as ``fold-<k>.json`` and read back by a later call
+        (the benchmark command keys the folder by the model's settings).
 
     Returns
     -------
-    DataFrame, one row per (fold, environment) with a tested record: ``model``, ``fold``, ``env``,
-    ``n_test``, ``r`` (prediction vs record within the environment), ``r_genomic`` (the genetic
-    part alone), ``mse``, ``fit_seconds``.
+    DataFrame, one row per (fold, environment) with a scored record: ``model``, ``fold``,
+    ``env``, ``n_test``, ``r`` (prediction vs record within the environment), ``r_genomic`` (the
+    genetic part alone), ``mse``, ``fit_seconds`` (of the fold's one fit).
     """
+    import json
+    import os
+    from pathlib import Path
+
     from sklearn.base import clone
 
-    names = list(Y.columns) if isinstance(Y, pd.DataFrame) else [f"env{e + 1}" for e in range(np.shape(Y)[1])]
+    names = [str(c) for c in Y.columns] if isinstance(Y, pd.DataFrame) else [f"env{e + 1}" for e in range(np.shape(Y)[1])]
     Yv = np.asarray(Y, dtype=float)
     folds = np.asarray(folds)
     if folds.shape != Yv.shape:
         raise ValueError(f"folds must have Y's shape {Yv.shape}; got {folds.shape}.")
-    if np.any((folds > 0) & np.isnan(Yv)):
-        raise ValueError("folds test a missing record; build them with env_folds(Y, ...).")
-    ks = sorted(set(folds[folds > 0].tolist())) if fold_subset is None else list(fold_subset)
+    if np.any((folds != 0) & np.isnan(Yv)):
+        raise ValueError("folds hide a missing record; build them with env_folds(Y, ...).")
+    ks = sorted(set(folds[folds > 0].tolist())) if fold_subset is None else [int(k) for k in fold_subset]
+    label = model_name or type(model).__name__
     rows = []
     for k in ks:
-        test = folds == k
-        if not test.any():
-            raise ValueError(f"fold {k} tests no record.")
-        Ytrain = Yv.copy()
-        Ytrain[test] = np.nan
+        path = None if cache is None else Path(cache) / f"fold-{k}.json"
+        if path is not None and path.is_file():
+            rows.extend(json.loads(path.read_text()))
+            continue
+        scored = folds == k
+        if not scored.any():
+            raise ValueError(f"fold {k} scores no record.")
+        Ytrain = np.where(np.abs(folds) == k, np.nan, Yv)
         est = clone(model)
-        Yfit = pd.DataFrame(Ytrain, columns=names)
         start = time.perf_counter()
-        est.fit(X, Yfit, covariates=covariates)
+        est.fit(X, pd.DataFrame(Ytrain, columns=names), covariates=covariates)
         seconds = time.perf_counter() - start
-        lines = test.any(axis=1)
-        Xt = X[lines] if not isinstance(X, pd.DataFrame) else X.iloc[np.flatnonzero(lines)]
-        cov_t = take_rows(covariates, lines)
-        pred, gen = est.predict_parts(Xt, cov_t)
+        lines = scored.any(axis=1)
+        Xt = X.iloc[np.flatnonzero(lines)] if isinstance(X, pd.DataFrame) else X[lines]
+        pred, gen = est.predict_parts(Xt, take_rows(covariates, lines))
+        fold_rows = []
         for e, name in enumerate(names):
-            sel = test[lines, e]
+            sel = scored[lines, e]
             if not sel.any():
                 continue
-            yt = Yv[lines, e][sel]
-            met = fold_metrics(yt, pred[sel, e], gen[sel, e])
-            rows.append({"model": model_name or type(model).__name__, "fold": k, "env": name,
-                         "n_test": int(sel.sum()), "r": met["r"], "r_genomic": met["r_genomic"],
-                         "mse": met["mse"], "fit_seconds": seconds})
+            met = fold_metrics(Yv[lines, e][sel], pred[sel, e], gen[sel, e])
+            fold_rows.append({"model": label, "fold": k, "env": name, "n_test": int(sel.sum()), "r": met["r"],
+                              "r_genomic": met["r_genomic"], "mse": met["mse"], "fit_seconds": seconds})
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(fold_rows))
+            os.replace(tmp, path)  # a fold is cached whole or not at all
+        rows.extend(fold_rows)
     return pd.DataFrame(rows)

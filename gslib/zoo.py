@@ -567,3 +567,117 @@ def run(task: Task | str, model_name: str, *, folds=None, cache=None,
     preds = preds.drop(columns="repeat")
     preds.insert(0, "data", task.name)
     return scores, preds
+
+
+# ----------------------------------------------------------------------------- chapter 9: several environments
+@dataclass
+class EnvTask:
+    """Records of the same lines in several environments (or traits), with the folds of each
+    cross-validation scheme (:func:`gslib.multienv.env_folds`)."""
+
+    name: str
+    X: np.ndarray
+    Y: pd.DataFrame
+    covariates: pd.DataFrame | None
+    folds: dict
+    residual: str
+    description: str
+
+
+ENV_SEED = 2026
+"""Seed of the CV2 folds of chapter 9's tasks (CV1 folds: BGLR's for wheat, the mice's ten)."""
+WHEAT_LABELS = {"1": "E1", "2": "E2", "4": "E3", "5": "E4"}
+
+
+def _wheat_environments() -> EnvTask:
+    from .multienv import env_folds
+
+    sets = [load_wheat(env) for env in WHEAT_LABELS]
+    Y = pd.DataFrame({WHEAT_LABELS[env]: ds.y for env, ds in zip(WHEAT_LABELS, sets)},
+                     index=pd.Index(sets[0].ids, name="line"))
+    obs = Y.notna().to_numpy()
+    folds = {"CV1": np.where(obs, sets[0].folds[:, None], 0),  # BGLR's ten folds of lines
+             "CV2": env_folds(Y, "CV2", 10, random_state=ENV_SEED),
+             "CV0": env_folds(Y, "CV0")}
+    return EnvTask("wheat-4env", sets[0].X, Y, None, folds, "diagonal",
+                   "wheat, grain yield of 599 lines in E1-E4; CV1: BGLR's 10 folds of lines; CV2: each line's four "
+                   f"records in four of 10 folds (seed {ENV_SEED}); CV0: one environment left out")
+
+
+def _mice_two_traits() -> EnvTask:
+    from .multienv import env_folds
+
+    bmi, length = load_mice("Obesity.BMI"), load_mice("Obesity.BodyLength")
+    Y = pd.DataFrame({"BMI": bmi.y, "BodyLength": length.y}, index=pd.Index(bmi.ids, name="id"))
+    cov = bmi.covariates[["GENDER", "Litter"]].astype({"Litter": "category"})
+    folds = {scheme: env_folds(Y, scheme, 10, target="BMI", random_state=MICE_SEED) for scheme in ("CV1", "CV2")}
+    return EnvTask("mice-BMI-length", bmi.X, Y, cov, folds, "unstructured",
+                   f"mice, body mass index with body length, the ten mice folds (seed {MICE_SEED}), fixed GENDER + "
+                   "Litter (factor); BMI scored; CV1: both traits hidden on the test animals; CV2 (trait-assisted): "
+                   "body length measured on them")
+
+
+ENV_DATA: dict[str, Callable[[], EnvTask]] = {"wheat-4env": _wheat_environments, "mice-BMI-length": _mice_two_traits}
+"""Chapter 9's tasks: name -> function returning an :class:`EnvTask`."""
+
+MTDL = {"builder_kwargs": {"hidden": (32,), "l2": 0.05}, "epochs": 150, "patience": 10, "batch_size": 64}
+"""The multi-trait network's settings: the first shape of :data:`MLP_GRID` with one output per
+environment or trait (no inner CV: a multi-output tuning is left to the exercises)."""
+
+
+def _env_models() -> dict[str, Callable[[EnvTask], object]]:
+    from .multienv import MultiEnvGBLUP, MultiTraitNet
+
+    def gblup(genetic, kernel="vanraden"):
+        return lambda task: MultiEnvGBLUP(genetic=genetic, residual=task.residual, kernel=kernel)
+
+    return {
+        "GBLUP-single": gblup("diagonal"),  # each environment alone (equal to chapter 2's GBLUP on it)
+        "GBLUP-across": gblup("main"),  # one genetic value in every environment, environments fixed
+        "GxE-RN": gblup("main+interaction"),  # reaction norm, G x E kernel (Jarquin et al. 2014)
+        "GxE-Gaussian": gblup("main+interaction", "gaussian"),  # with a Gaussian kernel (Cuevas et al. 2016)
+        "MxE": gblup("main+specific"),  # marker x environment (Lopez-Cruz et al. 2015)
+        "MT-GBLUP": gblup("unstructured"),  # multi-trait GBLUP, unstructured genetic covariance
+        "MTDL": lambda task: MultiTraitNet(random_state=0, **MTDL),  # Montesinos-Lopez et al. 2018
+    }
+
+
+ENV_MODELS = _env_models()
+"""Chapter 9's models: name -> function of an :class:`EnvTask` returning an estimator."""
+
+
+def env_unavailable(model_name: str, scheme: str) -> str | None:
+    """Why a chapter 9 model cannot predict under ``scheme`` (a new environment, CV0), or None."""
+    if scheme == "CV0" and model_name in ("GBLUP-single", "MT-GBLUP"):
+        return (f"{model_name} estimates a variance of each environment from its own records: a new "
+                "environment (CV0) has none")
+    return None
+
+
+def run_env(task: EnvTask | str, model_name: str, scheme: str, *, folds=None, cache=None) -> pd.DataFrame:
+    """One chapter 9 model on one task under one scheme (all folds, or the listed ``folds``),
+    through :func:`gslib.multienv.cross_validate_env`; ``cache`` as in :func:`run`. Returns one
+    row per (fold, environment) with ``data`` and ``scheme`` columns."""
+    from pathlib import Path
+
+    from .evaluation import settings_key
+    from .multienv import cross_validate_env
+
+    if isinstance(task, str):
+        if task not in ENV_DATA:
+            raise ValueError(f"unknown task {task!r}; chapter 9 has {sorted(ENV_DATA)}.")
+        task = ENV_DATA[task]()
+    if model_name not in ENV_MODELS:
+        raise ValueError(f"unknown model {model_name!r}; chapter 9 has {sorted(ENV_MODELS)}.")
+    if scheme not in task.folds:
+        raise ValueError(f"{task.name} has the schemes {sorted(task.folds)}; got {scheme!r}.")
+    reason = env_unavailable(model_name, scheme)
+    if reason:
+        raise ValueError(reason)
+    estimator = ENV_MODELS[model_name](task)
+    folder = None if cache is None else Path(cache) / task.name / scheme / model_name / settings_key(estimator)
+    scores = cross_validate_env(estimator, task.X, task.Y, task.folds[scheme], covariates=task.covariates,
+                                model_name=model_name, fold_subset=folds, cache=folder)
+    scores.insert(0, "scheme", scheme)
+    scores.insert(0, "data", task.name)
+    return scores

@@ -255,3 +255,35 @@ def test_a_new_revision_of_a_models_arithmetic_is_not_read_from_the_cache(monkey
     monkeypatch.setattr(GBLUP, "_revision", 2, raising=False)
     assert evaluation.settings_key(GBLUP()) != before
     assert evaluation.settings_text(GBLUP()) == "GBLUP()"  # the settings themselves are unchanged
+
+
+def test_chapter9_benchmark_writes_schemes_skips_cv0_where_it_cannot_and_reads_its_cache(tmp_path, monkeypatch, capsys):
+    import pandas as pd
+
+    from gslib import benchmark, zoo
+    from gslib.multienv import env_folds
+    from gslib.simulate import simulate_environments, simulate_genotypes
+
+    X = simulate_genotypes(120, 200, n_populations=1, random_state=0).X
+    sim = simulate_environments(X, n_environments=3, genetic_correlation=0.7, h2=0.6, random_state=1)
+    Y = pd.DataFrame(sim.Y, columns=["a", "b", "c"])
+    task = zoo.EnvTask("toy", X, Y, None, {s: env_folds(Y, s, 4, random_state=0) for s in ("CV1", "CV2", "CV0")},
+                       "diagonal", "toy: 120 simulated lines in 3 environments")
+    monkeypatch.setitem(zoo.ENV_DATA, "toy", lambda: task)
+    out, cache = tmp_path / "multienv.csv", tmp_path / "cache"
+    benchmark.main(["--data", "toy", "--models", "GBLUP-single", "MxE", "--schemes", "CV1", "CV0",
+                    "--out", str(out), "--cache", str(cache)])
+    printed = capsys.readouterr().out
+    assert "skipped toy / CV0 / GBLUP-single: GBLUP-single estimates a variance of each environment" in printed
+    results, provenance = benchmark.load_results(out)
+    assert set(map(tuple, results[["scheme", "model"]].drop_duplicates().to_numpy())) == {
+        ("CV1", "GBLUP-single"), ("CV1", "MxE"), ("CV0", "MxE")}
+    assert len(results.query("scheme == 'CV1'")) == 2 * 4 * 3  # models x folds x environments
+    assert set(results.query("scheme == 'CV0'")["env"]) == {"a", "b", "c"}
+    assert "toy/CV0/MxE" in provenance["seconds"] and "MultiEnvGBLUP" in provenance["models"]["MxE"]
+    again = zoo.run_env(task, "MxE", "CV1", cache=cache)  # every fold from the cache: the same numbers
+    pd.testing.assert_frame_equal(again.reset_index(drop=True),
+                                  results.query("scheme == 'CV1' and model == 'MxE'").reset_index(drop=True),
+                                  check_dtype=False)
+    with pytest.raises(ValueError, match="CV0"):
+        zoo.run_env(task, "MT-GBLUP", "CV0")

@@ -167,6 +167,9 @@ def test_env_folds_schemes():
     assert np.array_equal(np.nan_to_num(cv0 * Y), np.nan_to_num(np.arange(1, 5)[None, :] * Y))
     assisted = env_folds(pd.DataFrame(Y, columns=list("abcd")), "CV2", 5, target="b", random_state=1)
     assert np.all(assisted[:, [0, 2, 3]] == 0) and np.all(assisted[:, 1] > 0)
+    new_lines = env_folds(pd.DataFrame(Y, columns=list("abcd")), "CV1", 5, target="b", random_state=1)
+    assert np.array_equal(new_lines[:, 1], cv1[:, 1])  # the same line folds; the others hidden, not scored
+    assert np.array_equal(new_lines[:, [0, 3]], -cv1[:, [0, 3]]) and new_lines[0, 2] == 0
     with pytest.raises(ValueError, match="n_folds >= 4"):
         env_folds(Y, "CV2", 3)
     with pytest.raises(ValueError, match="scheme"):
