@@ -9,9 +9,9 @@ from gslib.linear import GBLUP
 from gslib.multienv import (
     MultiEnvGBLUP,
     MultiTraitNet,
-    masked_mse,
     cross_validate_env,
     env_folds,
+    masked_mse,
     reml_multi,
     to_long,
     to_wide,
