@@ -266,7 +266,7 @@ def run_env(models: list[str], data: list[str], schemes: list[str], out: Path, c
                 print(f"skipped {dname} / {scheme}: {dname} has the schemes {sorted(task.folds)}", flush=True)
                 continue
             for mname in models:
-                reason = zoo.env_unavailable(mname, scheme)
+                reason = zoo.env_unavailable(mname, scheme, task)
                 if reason:
                     print(f"skipped {dname} / {scheme} / {mname}: {reason}", flush=True)
                     continue

@@ -582,6 +582,7 @@ class EnvTask:
     folds: dict
     residual: str
     description: str
+    kind: str = "environments"
 
 
 ENV_SEED = 2026
@@ -614,7 +615,7 @@ def _mice_two_traits() -> EnvTask:
     return EnvTask("mice-BMI-length", bmi.X, Y, cov, folds, "unstructured",
                    f"mice, body mass index with body length, the ten mice folds (seed {MICE_SEED}), fixed GENDER + "
                    "Litter (factor); BMI scored; CV1: both traits hidden on the test animals; CV2 (trait-assisted): "
-                   "body length measured on them")
+                   "body length measured on them", kind="traits")
 
 
 ENV_DATA: dict[str, Callable[[], EnvTask]] = {"wheat-4env": _wheat_environments, "mice-BMI-length": _mice_two_traits}
@@ -646,11 +647,19 @@ ENV_MODELS = _env_models()
 """Chapter 9's models: name -> function of an :class:`EnvTask` returning an estimator."""
 
 
-def env_unavailable(model_name: str, scheme: str) -> str | None:
-    """Why a chapter 9 model cannot predict under ``scheme`` (a new environment, CV0), or None."""
-    if scheme == "CV0" and model_name in ("GBLUP-single", "MT-GBLUP"):
-        return (f"{model_name} estimates a variance of each environment from its own records: a new "
-                "environment (CV0) has none")
+ENV_ONLY = ("GBLUP-across", "GxE-RN", "GxE-Gaussian", "MxE")
+"""Chapter 9's models for environments only: they share one genetic value between the columns,
+which means nothing for two traits measured in different units."""
+
+
+def env_unavailable(model_name: str, scheme: str, task: EnvTask | None = None) -> str | None:
+    """Why a chapter 9 model cannot predict ``task`` under ``scheme``, or None if it can."""
+    if task is not None and task.kind == "traits" and model_name in ENV_ONLY:
+        return (f"{model_name} shares one genetic value between environments; {task.name} holds traits "
+                "in different units (multi-trait models only)")
+    if scheme == "CV0" and model_name in ("GBLUP-single", "MT-GBLUP", "MTDL"):
+        return (f"{model_name} learns each environment from its own records: a new environment (CV0) "
+                "has none")
     return None
 
 
@@ -671,7 +680,7 @@ def run_env(task: EnvTask | str, model_name: str, scheme: str, *, folds=None, ca
         raise ValueError(f"unknown model {model_name!r}; chapter 9 has {sorted(ENV_MODELS)}.")
     if scheme not in task.folds:
         raise ValueError(f"{task.name} has the schemes {sorted(task.folds)}; got {scheme!r}.")
-    reason = env_unavailable(model_name, scheme)
+    reason = env_unavailable(model_name, scheme, task)
     if reason:
         raise ValueError(reason)
     estimator = ENV_MODELS[model_name](task)
