@@ -58,7 +58,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .base import MarkerRegressor
 from .checks import CovariateEncoder, check_ids, collapsed, take_rows
-from .evaluation import fold_metrics, kfold_ids
+from .evaluation import fold_metrics, kfold_ids, paired_difference
 from .linear import KERNELS, KernelMixin
 from .nets import KerasRegressor, _keras, build_mlp, validation_split
 
@@ -736,3 +736,31 @@ def cross_validate_env(model, X, Y, folds: np.ndarray, *, covariates=None, model
             os.replace(tmp, path)  # a fold is cached whole or not at all
         rows.extend(fold_rows)
     return pd.DataFrame(rows)
+
+
+def paired_by_environment(scores: pd.DataFrame, baseline: str = "GBLUP-single", metric: str = "r") -> pd.DataFrame:
+    """Every model against ``baseline``, per fold, within each (data, scheme, environment).
+
+    ``scores`` as :func:`gslib.zoo.run_env` or the ``multienv`` results file give them. Each row:
+    the mean difference (model minus baseline) over the folds both have, its 95% interval
+    (:func:`gslib.evaluation.paired_difference`), the folds the model won, and their number.
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"data": "d", "scheme": "CV2", "env": "E1", "fold": [1, 2, 1, 2],
+    ...                        "model": ["a", "a", "GBLUP-single", "GBLUP-single"], "r": [0.5, 0.6, 0.4, 0.4]})
+    >>> paired_by_environment(scores)["mean"].round(2).tolist()
+    [0.15]
+    """
+    keys = [k for k in ("data", "scheme", "env") if k in scores.columns]
+    rows = []
+    for key, part in scores.groupby(keys, sort=False):
+        models = list(dict.fromkeys(part["model"]))
+        if baseline not in models:
+            continue
+        for model in models:
+            if model == baseline:
+                continue
+            cmp = paired_difference(part.assign(repeat=0), model, baseline, metric=metric)
+            rows.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,))), "model": model, **vars(cmp)})
+    return pd.DataFrame(rows).set_index([*keys, "model"])
