@@ -262,6 +262,11 @@ def run_env(models: list[str], data: list[str], schemes: list[str], out: Path, c
     for dname in data:
         task = zoo.ENV_DATA[dname]()
         for scheme in schemes:
+            for mname in models:
+                if scheme in task.folds and not zoo.env_unavailable(mname, scheme, task):
+                    folder = zoo.env_cache_folder(task, mname, scheme, cache)
+                    record.run["folds_from_cache"] += len(list(folder.glob("fold-*.json")))
+        for scheme in schemes:
             if scheme not in task.folds:
                 print(f"skipped {dname} / {scheme}: {dname} has the schemes {sorted(task.folds)}", flush=True)
                 continue

@@ -663,13 +663,19 @@ def env_unavailable(model_name: str, scheme: str, task: EnvTask | None = None) -
     return None
 
 
+def env_cache_folder(task: EnvTask, model_name: str, scheme: str, cache):
+    """Where :func:`run_env` keeps the folds of a model's current settings under ``cache``."""
+    from pathlib import Path
+
+    from .evaluation import settings_key
+
+    return Path(cache) / task.name / scheme / model_name / settings_key(ENV_MODELS[model_name](task))
+
+
 def run_env(task: EnvTask | str, model_name: str, scheme: str, *, folds=None, cache=None) -> pd.DataFrame:
     """One chapter 9 model on one task under one scheme (all folds, or the listed ``folds``),
     through :func:`gslib.multienv.cross_validate_env`; ``cache`` as in :func:`run`. Returns one
     row per (fold, environment) with ``data`` and ``scheme`` columns."""
-    from pathlib import Path
-
-    from .evaluation import settings_key
     from .multienv import cross_validate_env
 
     if isinstance(task, str):
@@ -684,7 +690,7 @@ def run_env(task: EnvTask | str, model_name: str, scheme: str, *, folds=None, ca
     if reason:
         raise ValueError(reason)
     estimator = ENV_MODELS[model_name](task)
-    folder = None if cache is None else Path(cache) / task.name / scheme / model_name / settings_key(estimator)
+    folder = None if cache is None else env_cache_folder(task, model_name, scheme, cache)
     scores = cross_validate_env(estimator, task.X, task.Y, task.folds[scheme], covariates=task.covariates,
                                 model_name=model_name, fold_subset=folds, cache=folder)
     scores.insert(0, "scheme", scheme)
