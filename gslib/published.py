@@ -41,8 +41,8 @@ _MULTIENV_ROWS = [
      0.445, 0.600, 0.523, None),
     ("Cuevas et al. 2016, Plant Genome 9(3)", "Table 1", "50 random partitions, E1-E4 together (RKHS, empirical "
      "Bayes bandwidth)", "GxE-Gaussian", 0.458, 0.644, 0.586, None),
-    ("Cuevas et al. 2017, G3 7:41", "Table 4", "random partitions (scheme not named in the table)",
-     "MT-GBLUP (+ line x environment term)", 0.543, 0.720, 0.694, 0.525),
+    ("Cuevas et al. 2017, G3 7:41", "Table 4", "random partitions (scheme not named in the table); "
+     "unstructured genetic covariance plus a line x environment term", "MT-GBLUP", 0.543, 0.720, 0.694, 0.525),
 ]
 
 BURGUENO_2012_GENETIC_CORRELATIONS = {("E1", "E2"): -0.258, ("E1", "E3"): -0.208, ("E1", "E4"): -0.479,

@@ -652,6 +652,13 @@ ENV_ONLY = ("GBLUP-across", "GxE-RN", "GxE-Gaussian", "MxE")
 which means nothing for two traits measured in different units."""
 
 
+def env_model(model_name: str, task: EnvTask):
+    """The estimator behind a chapter 9 model name, set for ``task`` (unfitted)."""
+    if model_name not in ENV_MODELS:
+        raise ValueError(f"unknown model {model_name!r}; chapter 9 has {sorted(ENV_MODELS)}.")
+    return ENV_MODELS[model_name](task)
+
+
 def env_unavailable(model_name: str, scheme: str, task: EnvTask | None = None) -> str | None:
     """Why a chapter 9 model cannot predict ``task`` under ``scheme``, or None if it can."""
     if task is not None and task.kind == "traits" and model_name in ENV_ONLY:
