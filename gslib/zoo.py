@@ -633,7 +633,9 @@ def _env_models() -> dict[str, Callable[[EnvTask], object]]:
         return lambda task: MultiEnvGBLUP(genetic=genetic, residual=task.residual, kernel=kernel)
 
     return {
-        "GBLUP-single": gblup("diagonal"),  # each environment alone (equal to chapter 2's GBLUP on it)
+        # each environment or trait alone (chapter 2's GBLUP on it): nothing shared, residuals
+        # included (an unstructured residual would let a second trait's records adjust the first's)
+        "GBLUP-single": lambda task: MultiEnvGBLUP(genetic="diagonal", residual="diagonal"),
         "GBLUP-across": gblup("main"),  # one genetic value in every environment, environments fixed
         "GxE-RN": gblup("main+interaction"),  # reaction norm, G x E kernel (Jarquin et al. 2014)
         "GxE-Gaussian": gblup("main+interaction", "gaussian"),  # with a Gaussian kernel (Cuevas et al. 2016)
