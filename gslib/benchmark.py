@@ -597,13 +597,11 @@ def provenance_text(provenance: dict, width: int = 80) -> str:
 
 
 def compare_live(live: pd.DataFrame, results: pd.DataFrame, metric: str = "r") -> float:
-    """Largest absolute difference in ``metric`` between live folds and the same folds in a file
-    (rows matched on data, model and fold, and on scheme and environment where both have them:
-    chapter 9's results).
+    """Largest absolute difference in ``metric`` between live folds and the same folds in a file.
 
     Raises ValueError if a live (data, model, fold) is missing from the file.
     """
-    keys = ["data", "model", "fold", *[k for k in ("scheme", "env") if k in live and k in results]]
+    keys = ["data", "model", "fold"]
     merged = live[keys + [metric]].merge(results[keys + [metric]], on=keys, how="left",
                                          suffixes=("_live", "_file"))
     if merged[f"{metric}_file"].isna().any():

@@ -503,6 +503,15 @@ def recall_experiment(lags: Sequence[int], cells: Sequence[str] = ("rnn", "lstm"
 
 
 # ----------------------------------------------------------------------------- running a task
+def _task(task, registry: dict, where: str):
+    """``task`` itself, or the task a registry builds for its name (an error naming the known ones)."""
+    if isinstance(task, str):
+        if task not in registry:
+            raise ValueError(f"unknown task {task!r}; {where} has {sorted(registry)}.")
+        return registry[task]()
+    return task
+
+
 NEEDS = {"pedigree": ("A", "pedigree relationship matrix")}
 """Models whose input is not the markers: model name -> (Dataset attribute, what it is)."""
 
@@ -552,10 +561,7 @@ def run(task: Task | str, model_name: str, *, folds=None, cache=None,
 
     from .evaluation import cross_validate
 
-    if isinstance(task, str):
-        if task not in DATA:
-            raise ValueError(f"unknown task {task!r}; the zoo has {sorted(DATA)}.")
-        task = DATA[task]()
+    task = _task(task, DATA, "the zoo")
     if model_name not in MODELS:
         raise ValueError(f"unknown model {model_name!r}; the zoo has {sorted(MODELS)}.")
     estimator, features = MODELS[model_name](task.data)
@@ -678,7 +684,7 @@ def env_cache_folder(task: EnvTask, model_name: str, scheme: str, cache):
 
     from .evaluation import settings_key
 
-    return Path(cache) / task.name / scheme / model_name / settings_key(ENV_MODELS[model_name](task))
+    return Path(cache) / task.name / scheme / model_name / settings_key(env_model(model_name, task))
 
 
 def run_env(task: EnvTask | str, model_name: str, scheme: str, *, folds=None, cache=None) -> pd.DataFrame:
@@ -687,18 +693,13 @@ def run_env(task: EnvTask | str, model_name: str, scheme: str, *, folds=None, ca
     row per (fold, environment) with ``data`` and ``scheme`` columns."""
     from .multienv import cross_validate_env
 
-    if isinstance(task, str):
-        if task not in ENV_DATA:
-            raise ValueError(f"unknown task {task!r}; chapter 9 has {sorted(ENV_DATA)}.")
-        task = ENV_DATA[task]()
-    if model_name not in ENV_MODELS:
-        raise ValueError(f"unknown model {model_name!r}; chapter 9 has {sorted(ENV_MODELS)}.")
+    task = _task(task, ENV_DATA, "chapter 9")
+    estimator = env_model(model_name, task)
     if scheme not in task.folds:
         raise ValueError(f"{task.name} has the schemes {sorted(task.folds)}; got {scheme!r}.")
     reason = env_unavailable(model_name, scheme, task)
     if reason:
         raise ValueError(reason)
-    estimator = ENV_MODELS[model_name](task)
     folder = None if cache is None else env_cache_folder(task, model_name, scheme, cache)
     scores = cross_validate_env(estimator, task.X, task.Y, task.folds[scheme], covariates=task.covariates,
                                 model_name=model_name, fold_subset=folds, cache=folder)
