@@ -57,10 +57,10 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .base import MarkerRegressor
-from .checks import CovariateEncoder, check_ids, collapsed, take_rows
+from .checks import CovariateEncoder, check_ids, take_rows
 from .evaluation import fold_metrics, kfold_ids, paired_difference
 from .linear import KERNELS, KernelMixin
-from .nets import KerasRegressor, _keras, build_mlp, validation_split
+from .nets import KerasRegressor, _keras
 
 GENETIC = ("diagonal", "main", "main+interaction", "main+specific", "unstructured")
 """Structures of the genetic covariance between environments (see the module docstring)."""
@@ -468,7 +468,21 @@ def _check_Y(estimator, Y, n: int) -> np.ndarray:
     estimator.environments_ = names if names is not None else np.array([f"env{e + 1}" for e in range(Y.shape[1])])
     return Y
 
-class MultiEnvGBLUP(KernelMixin, MarkerRegressor):
+class _MultiOutput:
+    """What the multi-environment estimators share: fixed effects per column (``beta_``, one
+    column per environment) and scikit-learn's multi-output tags."""
+
+    def _fixed_part(self, covariates, m: int) -> np.ndarray:
+        return _one(self, self.encoder_.transform(covariates, m) @ self.beta_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        return tags
+
+
+class MultiEnvGBLUP(_MultiOutput, KernelMixin, MarkerRegressor):
     """GBLUP over several environments or traits at once (chapter 9); see the module docstring.
 
     Parameters
@@ -550,19 +564,10 @@ class MultiEnvGBLUP(KernelMixin, MarkerRegressor):
         self.loglik_, self.n_iter_, self.converged_ = res.loglik, res.iterations, res.converged
         return self
 
-    def _fixed_part(self, covariates, m: int) -> np.ndarray:
-        return _one(self, self.encoder_.transform(covariates, m) @ self.beta_)
-
     def predict_genetic(self, X) -> np.ndarray:
         """Genetic values of the lines ``X`` in every environment, (m, t)."""
         check_is_fitted(self, "alpha_")
         return _one(self, self._kernel_cross(self._validate_markers(X, reset=False)) @ self.alpha_)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = False
-        return tags
 
 
 def masked_mse(y_true, y_pred):
@@ -574,7 +579,7 @@ def masked_mse(y_true, y_pred):
     return ops.mean(diff * diff, axis=-1)
 
 
-class MultiTraitNet(KerasRegressor):
+class MultiTraitNet(_MultiOutput, KerasRegressor):
     """One network with one output per environment or trait, trained on every record at once.
 
     The multi-trait deep learning of Montesinos-Lopez et al. (2018): a fully connected network
@@ -600,7 +605,6 @@ class MultiTraitNet(KerasRegressor):
 
     def fit(self, X, Y, covariates=None):
         """Train on every record of ``Y`` (NaN: no record, masked out of the loss)."""
-        keras = _keras()
         self._validate_params()
         X = self._validate_markers(X, reset=True)
         Y = _check_Y(self, Y, X.shape[0])
@@ -623,30 +627,9 @@ class MultiTraitNet(KerasRegressor):
         self.y_mean_, self.y_sd_ = np.nanmean(R, axis=0), np.nanstd(R, axis=0)
         T = ((R - self.y_mean_) / self.y_sd_).astype(np.float32)
         Z = self._network_inputs(X, fitting=True)
-        tr, val = validation_split(n, self.validation_fraction, np.random.default_rng(self.random_state))
-        builder_kwargs = {"outputs": t, **(self.builder_kwargs or {})}
-        build = self.builder or build_mlp
-        best, self.init_losses_ = None, []
-        for k in range(self.n_init):
-            keras.utils.set_random_seed(int(self.random_state) + k)
-            model = build(Z.shape[1:] if Z.ndim == 3 else Z.shape[1], **builder_kwargs)
-            model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss=masked_mse)
-            callbacks = []
-            if val is not None and self.patience > 0:
-                callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.patience,
-                                                               restore_best_weights=True))
-            hist = model.fit(Z[tr], T[tr], validation_data=(Z[val], T[val]) if val is not None else None,
-                             epochs=self.epochs, batch_size=self.batch_size, shuffle=True, callbacks=callbacks,
-                             verbose=0)
-            history = {key: list(map(float, v)) for key, v in hist.history.items()}
-            score = min(history["val_loss"]) if val is not None else history["loss"][-1]
-            self.init_losses_.append(score)
-            if best is None or score < best[0]:
-                best = (score, model, history)
-        _, self.model_, self.history_ = best
-        self.model_.compile(optimizer="adam", loss="mse")  # trained: drop the custom loss, so the model pickles anywhere
-        self.n_epochs_ = len(self.history_["loss"])
-        self.collapsed_ = collapsed(self._predict_scaled(Z))
+        self._train(Z, T, masked_mse, {"outputs": t, **(self.builder_kwargs or {})})
+        # trained: drop the custom loss, so the model pickles anywhere
+        self.model_.compile(optimizer="adam", loss="mse")
         return self
 
     def _predict_scaled(self, Z: np.ndarray) -> np.ndarray:
@@ -654,15 +637,6 @@ class MultiTraitNet(KerasRegressor):
 
     def _genetic(self, X) -> np.ndarray:
         return _one(self, self._predict_scaled(self._network_inputs(X)) * self.y_sd_ + self.y_mean_)
-
-    def _fixed_part(self, covariates, m: int) -> np.ndarray:
-        return _one(self, self.encoder_.transform(covariates, m) @ self.beta_)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = False
-        return tags
 
 
 # ----------------------------------------------------------------------------- harness

@@ -404,19 +404,24 @@ class KerasRegressor(MarkerRegressor):
 
     def _fit(self, X, y, W):
         """Train the network on the observed individuals (early stopping on a held-out share)."""
-        keras = _keras()
         Z = self._network_inputs(X, fitting=True)
-        n = Z.shape[0]
         self.y_scaler_ = StandardScaler().fit(y[:, None])
         t = self.y_scaler_.transform(y[:, None])[:, 0].astype(np.float32)
-        tr, val = validation_split(n, self.validation_fraction, np.random.default_rng(self.random_state))
+        self._train(Z, t, "mse", self.builder_kwargs or {})
+
+    def _train(self, Z: np.ndarray, t: np.ndarray, loss, builder_kwargs: dict) -> None:
+        """The training loop every gslib network shares: ``n_init`` seeded starts of the builder,
+        Adam on ``loss``, early stopping on a seeded held-out share, the best start kept
+        (``model_``, ``history_``, ``init_losses_``, ``n_epochs_``, ``collapsed_``)."""
+        keras = _keras()
+        tr, val = validation_split(Z.shape[0], self.validation_fraction, np.random.default_rng(self.random_state))
         use_val = val is not None
         build = self.builder or build_mlp
         best, self.init_losses_ = None, []
         for k in range(self.n_init):
             keras.utils.set_random_seed(int(self.random_state) + k)
-            model = build(Z.shape[1:] if Z.ndim == 3 else Z.shape[1], **(self.builder_kwargs or {}))
-            model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="mse")
+            model = build(Z.shape[1:] if Z.ndim == 3 else Z.shape[1], **builder_kwargs)
+            model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss=loss)
             callbacks = []
             if use_val and self.patience > 0:
                 callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.patience,
@@ -431,7 +436,7 @@ class KerasRegressor(MarkerRegressor):
                 best = (score, model, history)
         _, self.model_, self.history_ = best
         self.n_epochs_ = len(self.history_["loss"])
-        self.collapsed_ = collapsed(self._predict_scaled(Z))  # y was standardised: sd 1
+        self.collapsed_ = collapsed(self._predict_scaled(Z))  # the targets were standardised: sd 1
 
     @property
     def summary_(self) -> dict:
