@@ -81,7 +81,7 @@ def recorded_seconds() -> pd.DataFrame:
     with the number of folds and the task size ``n x p`` of the recorded run."""
     frames = []
     for name in SHIPPED:
-        if name == "multienv":  # chapter 9's rows are per environment, its tasks apart
+        if name in ("multienv", "curves"):  # chapters 9 and 10's own tasks (not the zoo's DATA)
             continue
         try:
             frames.append(load_results(name)[0])
@@ -284,6 +284,40 @@ def run_env(models: list[str], data: list[str], schemes: list[str], out: Path, c
     return record.results
 
 
+def run_curves(models: list[str], data: list[str], out: Path, cache: Path, progress: bool = True,
+               replicates: list[int] | None = None) -> pd.DataFrame:
+    """Chapter 10's learning curves: every (data set, model) of :data:`gslib.zoo.CURVE_DATA` and
+    :data:`gslib.zoo.CURVE_MODELS`, each over the replicates (default all, :data:`gslib.zoo.CURVES`)
+    and training sizes, in this process, into ``out`` (one row per replicate and training size)
+    with its provenance. Each fit goes through the per-fold cache, the simulated genotypes too
+    (``cache/curve-genotypes``), so a stopped run resumes."""
+    unknown = [m for m in models if m not in zoo.CURVE_MODELS] + [d for d in data if d not in zoo.CURVE_DATA]
+    if unknown:
+        raise ValueError(f"unknown learning-curve model(s) or data set(s): {unknown}; see --list.")
+    reps = list(range(zoo.CURVES["replicates"])) if replicates is None else [int(r) for r in replicates]
+    record = _Record(out, {}, time.time(), 0, None)
+    for dname in data:
+        for mname in models:
+            rows = []
+            for rep in reps:
+                for n in zoo.CURVES["n_train"]:
+                    task = zoo.curve_task(dname, rep, n, cache=cache)
+                    folder = Path(cache) / task.name / mname
+                    record.run["folds_from_cache"] += len(list(folder.glob("*/fold-1.json")))
+                    scores = zoo.run_curve(task, mname, cache=cache)
+                    scores.insert(0, "data", dname)
+                    scores.insert(2, "replicate", rep)
+                    rows.append(scores)
+                    if progress:
+                        print(f"{dname} {mname} replicate {rep} n {n}: r = {scores['r'].iloc[0]:.3f}, with g "
+                              f"{scores['r_true'].iloc[0]:.3f} ({scores['fit_seconds'].iloc[0]:.1f} s)", flush=True)
+            desc = (f"{zoo.CURVES['replicates']} replicates x training sets {zoo.CURVES['n_train']}, test set "
+                    f"{zoo.CURVES['n_test']}; " + task.description.split("; training set")[0])
+            record.add_rows(dname, desc, mname, settings_text(zoo.CURVE_MODELS[mname]()),
+                            pd.concat(rows, ignore_index=True))
+    return record.results
+
+
 def _fold_ids(task, folds) -> list[int]:
     known = [int(k) for k in np.unique(task.folds)]
     if folds is None:
@@ -440,6 +474,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="print the pairs to run, those skipped and the estimated CPU time, then stop")
     parser.add_argument("--schemes", nargs="+", default=["CV1", "CV2", "CV0"],
                         help="chapter 9's tasks (several environments or traits): cross-validation schemes")
+    parser.add_argument("--replicates", nargs="+", type=int, default=None,
+                        help="chapter 10's learning curves: only these replicates (default: all)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     if args.list:
@@ -448,6 +484,16 @@ def main(argv: list[str] | None = None) -> int:
         print("chapter 9 (several environments or traits; --schemes CV1 CV2 CV0, serial):")
         print("  models:", ", ".join(zoo.ENV_MODELS))
         print("  data:  ", ", ".join(zoo.ENV_DATA))
+        print("chapter 10's learning curves (serial):")
+        print("  models:", ", ".join(zoo.CURVE_MODELS))
+        print("  data:  ", ", ".join(zoo.CURVE_DATA))
+        return 0
+    if args.data and any(d in zoo.CURVE_DATA for d in args.data):
+        if not all(d in zoo.CURVE_DATA for d in args.data):
+            parser.error("chapter 10's learning curves run apart from the others: give only "
+                         f"{', '.join(zoo.CURVE_DATA)} in one command.")
+        run_curves(args.models or list(zoo.CURVE_MODELS), args.data, args.out or RESULTS / "curves.csv",
+                   args.cache, progress=not args.no_progress, replicates=args.replicates)
         return 0
     if args.data and any(d in zoo.ENV_DATA for d in args.data):
         if not all(d in zoo.ENV_DATA for d in args.data):
@@ -471,8 +517,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 """Where the benchmark command writes by default: the results files that ship inside gslib, so a
 notebook opened alone (Colab) reads them with :func:`load_results`."""
 
-SHIPPED = ("baselines", "nets", "cnn", "rnn", "outlook", "attention", "multienv")
-"""Results files shipped with gslib (chapters 2, 3, 4, 5-6, 7, 8, 9)."""
+SHIPPED = ("baselines", "nets", "cnn", "rnn", "outlook", "attention", "multienv", "curves")
+"""Results files shipped with gslib (chapters 2, 3, 4, 5-6, 7, 8, 9, 10's learning curves)."""
 
 
 def load_results(name: str | Path = "baselines") -> tuple[pd.DataFrame, dict]:

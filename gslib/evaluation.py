@@ -520,6 +520,97 @@ def paired_difference(scores: pd.DataFrame, a: str, b: str, metric: str = "r") -
                             float(d.mean() + half), int((d > 0).sum()), k)
 
 
+@dataclass
+class CorrectedTTest:
+    """A corrected resampled t-test (:func:`corrected_ttest`)."""
+
+    mean: float
+    sd: float
+    se: float
+    t: float
+    df: int
+    p_value: float
+    ci_low: float
+    ci_high: float
+    wins: int
+    folds: int
+
+
+def corrected_ttest(differences, n_train: float, n_test: float) -> CorrectedTTest:
+    """Nadeau and Bengio's (2003) corrected resampled t-test of per-fold differences.
+
+    The k differences ``d_j`` (model a minus model b on the same test folds) are not independent:
+    the training sets overlap, so the plain paired t-test, whose variance is ``s^2 / k``,
+    rejects too often. Nadeau and Bengio replace ``1 / k`` by ``1 / k + n_test / n_train``:
+
+        t = mean(d) / sqrt((1 / k + n_test / n_train) s^2),   k - 1 degrees of freedom,
+
+    with ``s^2`` the sample variance of the differences (as Bouckaert and Frank 2004 use it for
+    k-fold and repeated k-fold cross-validation). The 95% interval is
+    ``mean +- t(0.975, k - 1) se`` with the same corrected ``se``.
+
+    Parameters
+    ----------
+    differences : array (k,), one per test fold (NaN dropped)
+    n_train, n_test : training and test set sizes (their mean over folds if they vary)
+
+    Examples
+    --------
+    >>> res = corrected_ttest([0.1, 0.2, 0.0, 0.3, 0.1], n_train=80, n_test=20)
+    >>> round(res.t, 4), res.df, round(res.p_value, 3)
+    (1.8304, 4, 0.141)
+    """
+    d = np.asarray(differences, dtype=np.float64)
+    d = d[~np.isnan(d)]
+    k = d.size
+    if k < 2:
+        raise ValueError(f"a t-test needs at least 2 paired folds; got {k}.")
+    if not (n_train > 0 and n_test > 0):
+        raise ValueError(f"n_train and n_test must be positive; got {n_train}, {n_test}.")
+    sd = float(d.std(ddof=1))
+    se = float(np.sqrt((1.0 / k + n_test / n_train) * sd**2))
+    mean = float(d.mean())
+    t = mean / se if se > 0 else (0.0 if mean == 0 else float(np.copysign(np.inf, mean)))
+    p_value = float(2 * stats.t.sf(abs(t), k - 1))
+    half = float(stats.t.ppf(0.975, k - 1)) * se
+    return CorrectedTTest(mean, sd, se, float(t), k - 1, p_value, mean - half, mean + half, int((d > 0).sum()), k)
+
+
+def paired_ttests(scores: pd.DataFrame, baseline: str = "GBLUP", metric: str = "r",
+                  by=("data",)) -> pd.DataFrame:
+    """Every model against ``baseline`` on the folds both have, within each group of ``by``:
+    :func:`corrected_ttest` of the per-fold differences in ``metric``, with the fold sizes of
+    ``scores`` (``n_train``, ``n_test``, means over the paired folds).
+
+    Returns a DataFrame indexed by (``by``..., model) with the columns of :class:`CorrectedTTest`.
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"data": "d", "fold": [1, 2, 3] * 2, "model": ["a"] * 3 + ["GBLUP"] * 3,
+    ...                        "r": [0.5, 0.6, 0.55, 0.4, 0.45, 0.5], "n_train": 90, "n_test": 10})
+    >>> paired_ttests(scores)["mean"].round(3).tolist()
+    [0.1]
+    """
+    by = list(by)
+    keys = ["repeat", "fold"] if "repeat" in scores.columns else ["fold"]
+    rows = []
+    for group, part in scores.groupby(by, sort=False):
+        wide = part.pivot_table(index=keys, columns="model", values=metric)
+        if baseline not in wide:
+            continue
+        sizes = part[part["model"] == baseline].set_index(keys)[["n_train", "n_test"]]
+        for model in dict.fromkeys(part["model"]):
+            if model == baseline:
+                continue
+            d = (wide[model] - wide[baseline]).dropna()
+            if d.size < 2:
+                continue
+            n = sizes.loc[d.index].mean()
+            res = corrected_ttest(d.to_numpy(), n["n_train"], n["n_test"])
+            rows.append({**dict(zip(by, group if isinstance(group, tuple) else (group,))), "model": model, **vars(res)})
+    return pd.DataFrame(rows).set_index([*by, "model"]) if rows else pd.DataFrame()
+
+
 def tune(estimator, param_grid: dict, *, inner_folds: int = 5, random_state: int = 0,
          scoring: str = "neg_mean_squared_error"):
     """Wrap ``estimator`` so its hyper-parameters are chosen by inner CV on the training folds.

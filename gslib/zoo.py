@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -419,6 +420,142 @@ def _bayes_factory(cls):
 
 MODELS = _models()
 """Registered models: name -> function of a Dataset returning (estimator, X)."""
+
+
+# ----------------------------------------------------------------------------- chapter 10: learning curves
+CURVE_SEED = 2030
+"""Seed of the learning-curve simulations (replicate ``r`` uses ``CURVE_SEED + r``)."""
+CURVES = {"n_train": (500, 1000, 2000, 5000), "n_test": 1000, "p": 5000, "replicates": 5,
+          "n_chromosomes": 5, "n_populations": 1}
+"""Chapter 10's learning curves: in each replicate one population of ``n_test`` + the largest
+``n_train`` individuals (msprime, one population, 5 chromosomes, ``p`` markers); a fixed test
+set of ``n_test``, and nested training sets (the first ``n`` of the rest, for each ``n``)."""
+CURVE_TRAITS = {
+    "additive": {"n_qtl": 100},
+    "epistatic": {"n_qtl": 100, "epistasis": 0.5, "n_epistatic_pairs": 10},
+}
+"""Trait architectures of the learning curves: 100 additive QTL; or the same number of QTL
+with half of var(g) from additive x additive interactions of 10 random QTL pairs. Each at
+broad-sense heritability :data:`CURVE_H2`."""
+CURVE_H2 = (0.3, 0.7)
+CURVE_DATA = tuple(f"curve-{arch}-H{h:g}" for arch in CURVE_TRAITS for h in CURVE_H2)
+"""Learning-curve data sets: ``curve-<architecture>-H<H2>`` (each: replicates x training sizes)."""
+
+
+def _curve_models() -> dict[str, Callable[[], object]]:
+    from .linear import GBLUP, RKHS
+    from .nets import KerasRegressor, build_cnn
+
+    fit = {"epochs": 150, "patience": 10, "batch_size": 64, "random_state": 0}
+    return {
+        "GBLUP": GBLUP,
+        "RKHS": RKHS,
+        # the shapes inner CV chose most often on the real data (MLP-CV: 36 of 50 folds; CNN-CV:
+        # 27 of 50), fixed: inner CV at 5,000 x 5,000 would cost ten fits per point
+        "MLP": lambda: KerasRegressor(builder_kwargs=MLP_GRID["builder_kwargs"][0], **fit),
+        "CNN": lambda: KerasRegressor(builder=build_cnn, builder_kwargs=CNN_GRID["builder_kwargs"][1],
+                                      encoding="onehot", **fit),
+    }
+
+
+CURVE_MODELS = _curve_models()
+"""Models of the learning curves: name -> function returning the estimator (GBLUP and RKHS as in
+the zoo; ``MLP``: one hidden layer of 32, L2 0.05; ``CNN``: 8 filters of 8 markers, stride 2,
+max pooling, a dense layer of 16 with dropout 0.2, one-hot input; both trained like ``MLP-CV``)."""
+
+
+def _curve_name(name: str) -> tuple[str, float]:
+    if name not in CURVE_DATA:
+        raise ValueError(f"unknown learning-curve data set {name!r}; they are {list(CURVE_DATA)}.")
+    arch, h = name[len("curve-"):].rsplit("-H", 1)
+    return arch, float(h)
+
+
+def curve_genotypes(replicate: int, *, cache=None, **settings):
+    """The genotypes of learning-curve replicate ``replicate`` (:data:`CURVES`, ``settings``
+    override it), simulated with seed ``CURVE_SEED + replicate``; with ``cache`` (a folder) kept
+    there as ``.npz`` (no pickles) and read back by later calls."""
+    from pathlib import Path
+
+    from .genotypes import Genotypes
+    from .simulate import simulate_genotypes
+
+    kw = {**CURVES, **settings}
+    n, p, seed = kw["n_test"] + max(kw["n_train"]), kw["p"], CURVE_SEED + int(replicate)
+    path = None
+    if cache is not None:
+        path = Path(cache) / "curve-genotypes" / f"n{n}-p{p}-c{kw['n_chromosomes']}-k{kw['n_populations']}-s{seed}.npz"
+        if path.is_file():
+            with np.load(path, allow_pickle=False) as z:
+                mp = pd.DataFrame({"chr": z["chr"], "pos": z["pos"]}, index=pd.Index(z["markers"], name="marker"))
+                return Genotypes(z["X"], z["ids"], z["markers"], mp, str(z["source"]))
+    geno = simulate_genotypes(n, p, n_chromosomes=kw["n_chromosomes"], n_populations=kw["n_populations"],
+                              random_state=seed)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, X=geno.X.astype(np.int8), ids=geno.ids, markers=geno.markers,
+                 chr=geno.map["chr"].to_numpy(str), pos=geno.map["pos"].to_numpy(), source=geno.source)
+        os.replace(tmp, path)
+    return geno
+
+
+def curve_task(name: str, replicate: int, n: int, *, cache=None, **settings) -> Task:
+    """One point of a learning curve: data set ``name`` (:data:`CURVE_DATA`), replicate
+    ``replicate``, the first ``n`` individuals of the training pool (one of ``n_train`` in
+    :data:`CURVES`; ``settings`` override it, as in :func:`curve_genotypes`).
+
+    The Task holds the whole population; individuals outside the training set and the test set
+    have no record (NaN: never trained on nor scored), and its folds are 1 for the test set, 0
+    elsewhere, so fold 1 is the one to run. ``truth["g"]`` has the genetic values.
+
+    Examples
+    --------
+    >>> t = curve_task("curve-additive-H0.7", 0, 60, n_train=(60, 120), n_test=40, p=200)
+    >>> int((t.folds == 1).sum()), int((~np.isnan(t.data.y)).sum())
+    (40, 100)
+    """
+    from .simulate import simulate_trait
+
+    arch, H2 = _curve_name(name)
+    kw = {**CURVES, **settings}
+    if n not in kw["n_train"]:
+        raise ValueError(f"the training size must be one of {kw['n_train']}; got {n!r}.")
+    geno = curve_genotypes(replicate, cache=cache, **settings)
+    # the same QTL, effects and noise pattern at both heritabilities (only the noise's scale differs)
+    trait = simulate_trait(geno.X, **CURVE_TRAITS[arch], H2=H2, chromosomes=geno.map["chr"].to_numpy(),
+                           random_state=CURVE_SEED + 100 * int(replicate) + list(CURVE_TRAITS).index(arch))
+    order = np.random.default_rng(CURVE_SEED + int(replicate)).permutation(len(geno.ids))
+    test, train = order[:kw["n_test"]], order[kw["n_test"]:kw["n_test"] + n]
+    y = np.full(len(geno.ids), np.nan)
+    y[test], y[train] = trait.y[test], trait.y[train]
+    folds = np.zeros(len(y), dtype=int)
+    folds[test] = 1
+    data = Dataset(X=geno.X, y=y, ids=geno.ids, markers=geno.markers, name=name, trait=f"H2={H2:g}",
+                   source_coding="012", folds=folds, map=geno.map,
+                   notes=[geno.source], truth={"g": trait.g, "h2": trait.h2, "H2": trait.H2})
+    return Task(f"{name}-n{n}-r{replicate}", data, folds, None,
+                f"simulated {arch} trait (H2 {H2:g}), {kw['p']} markers, one population; training set "
+                f"{n}, test set {kw['n_test']}; replicate {replicate} (seed {CURVE_SEED + int(replicate)})")
+
+
+def run_curve(task: Task, model_name: str, *, cache=None) -> pd.DataFrame:
+    """Fit ``model_name`` (:data:`CURVE_MODELS`) on a :func:`curve_task`'s training set and score
+    the test set: one row (``r`` with the phenotype, ``r_true`` with the true genetic value,
+    ``fit_seconds``), through :func:`gslib.evaluation.cross_validate` and its per-fold cache
+    (``cache/<task>/<model>/``)."""
+    from pathlib import Path
+
+    from .evaluation import cross_validate, pearson
+
+    if model_name not in CURVE_MODELS:
+        raise ValueError(f"unknown learning-curve model {model_name!r}; they are {sorted(CURVE_MODELS)}.")
+    folder = None if cache is None else Path(cache) / task.name / model_name
+    scores, preds = cross_validate(CURVE_MODELS[model_name](), task.data, folds=task.folds, test_folds=[1],
+                                   model_name=model_name, cache=folder, return_predictions=True)
+    index = pd.Index(task.data.ids).get_indexer(preds["id"])
+    scores["r_true"] = pearson(task.data.truth["g"][index], preds["pred"].to_numpy())
+    return scores.drop(columns=["repeat", "fold"])
 
 
 

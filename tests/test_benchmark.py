@@ -287,3 +287,54 @@ def test_chapter9_benchmark_writes_schemes_skips_cv0_where_it_cannot_and_reads_i
                                   check_dtype=False)
     with pytest.raises(ValueError, match="CV0"):
         zoo.run_env(task, "MT-GBLUP", "CV0")
+
+
+SMALL_CURVES = {"n_train": (100, 400), "n_test": 200, "p": 300, "replicates": 2}
+
+
+def test_learning_curve_tasks_nest_training_sets_share_test_sets_and_cache_genotypes(tmp_path):
+    small = zoo.curve_task("curve-additive-H0.7", 0, 100, **SMALL_CURVES)
+    big = zoo.curve_task("curve-additive-H0.7", 0, 400, cache=tmp_path, **SMALL_CURVES)
+    low = zoo.curve_task("curve-additive-H0.3", 0, 400, cache=tmp_path, **SMALL_CURVES)  # genotypes from the cache
+    assert len(list((tmp_path / "curve-genotypes").glob("*.npz"))) == 1
+    np.testing.assert_array_equal(small.data.X, big.data.X)
+    np.testing.assert_array_equal(big.data.X, low.data.X)
+    test = small.folds == 1
+    assert test.sum() == 200 and np.array_equal(test, big.folds == 1)
+    train_small = ~np.isnan(small.data.y) & ~test
+    train_big = ~np.isnan(big.data.y) & ~test
+    assert train_small.sum() == 100 and train_big.sum() == 400 and np.all(train_big[train_small])  # nested
+    # the same genetic values at both heritabilities, the noise scaled: H2 = var(g) / var(y) exactly
+    np.testing.assert_allclose(big.data.truth["g"], low.data.truth["g"] * np.sqrt(0.7 / 0.3))
+    assert big.data.truth["H2"] == pytest.approx(0.7) and low.data.truth["H2"] == pytest.approx(0.3)
+    other = zoo.curve_task("curve-additive-H0.7", 1, 100, **SMALL_CURVES)
+    assert not np.array_equal(other.data.X, small.data.X)  # a replicate is a new population
+    with pytest.raises(ValueError, match="training size must be one of"):
+        zoo.curve_task("curve-additive-H0.7", 0, 150, **SMALL_CURVES)
+    with pytest.raises(ValueError, match="unknown learning-curve data set"):
+        zoo.curve_task("curve-dominant-H0.7", 0, 100, **SMALL_CURVES)
+
+
+def test_learning_curve_benchmark_rises_with_n_and_resumes_from_its_cache(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(zoo, "CURVES", {**zoo.CURVES, **SMALL_CURVES})
+    out, cache = tmp_path / "curves.csv", tmp_path / "cache"
+    benchmark.main(["--data", "curve-additive-H0.7", "--models", "GBLUP", "--out", str(out), "--cache", str(cache)])
+    results, provenance = benchmark.load_results(out)
+    assert len(results) == 2 * 2 and set(results["n_train"]) == {100, 400} and (results["n_test"] == 200).all()
+    assert {"replicate", "r", "r_true", "fit_seconds"} <= set(results.columns)
+    mean = results.groupby("n_train")["r_true"].mean()
+    assert mean[400] > mean[100] + 0.1  # GBLUP's accuracy rises with the training set
+    # r with the phenotype is about r with g times sqrt(H2)
+    assert results["r"].mean() == pytest.approx(results["r_true"].mean() * np.sqrt(0.7), abs=0.1)
+    assert "curve-additive-H0.7/GBLUP" in provenance["seconds"] and provenance["folds_from_cache"] == 0
+
+    def boom(*args, **kwargs):
+        raise AssertionError("a cached fit was recomputed")
+
+    monkeypatch.setattr(evaluation, "evaluate_fold", boom)
+    benchmark.main(["--data", "curve-additive-H0.7", "--models", "GBLUP", "--out", str(out), "--cache", str(cache)])
+    again, provenance = benchmark.load_results(out)
+    pd.testing.assert_frame_equal(again, results)
+    assert provenance["folds_from_cache"] == 4
+    with pytest.raises(SystemExit):
+        benchmark.main(["--data", "curve-additive-H0.7", "wheat-E1"])

@@ -2,16 +2,19 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import Ridge
 
 from gslib.evaluation import (
     WithCovariates,
+    corrected_ttest,
     cross_validate,
     fold_metrics,
     kfold_ids,
     paired_difference,
+    paired_ttests,
     pearson,
     summarize,
     top_coincidence,
@@ -131,6 +134,54 @@ def test_paired_difference():
     assert d.folds == 10 and d.mean < 0 and d.ci_high < 0
     with pytest.raises(ValueError, match="must both be in scores"):
         paired_difference(scores, "good", "other")
+
+
+def test_corrected_ttest_equals_a_hand_computation():
+    # five folds, 80 training and 20 test individuals each
+    d = [0.1, 0.2, 0.0, 0.3, 0.1]
+    # by hand: mean 0.14; squared deviations 0.0016 + 0.0036 + 0.0196 + 0.0256 + 0.0016 = 0.052,
+    # s^2 = 0.052 / 4 = 0.013; corrected variance (1/5 + 20/80) * 0.013 = 0.45 * 0.013 = 0.00585;
+    # t = 0.14 / sqrt(0.00585) = 0.14 / 0.0764853 = 1.830417
+    res = corrected_ttest(d, n_train=80, n_test=20)
+    assert res.mean == pytest.approx(0.14)
+    assert res.sd == pytest.approx(np.sqrt(0.013))
+    assert res.se == pytest.approx(np.sqrt(0.00585))
+    assert res.t == pytest.approx(0.14 / np.sqrt(0.00585)) and res.t == pytest.approx(1.830417, abs=1e-6)
+    assert res.df == 4 and res.wins == 4 and res.folds == 5
+    # two-sided p of t = 1.8304 on 4 degrees of freedom: 2 * (1 - F(1.8304)) = 0.14116
+    assert res.p_value == pytest.approx(0.14116, abs=1e-5)
+    half = 2.776445 * np.sqrt(0.00585)  # t(0.975, 4) = 2.776445
+    assert (res.ci_low, res.ci_high) == pytest.approx((0.14 - half, 0.14 + half), abs=1e-6)
+    # the plain paired t-test (variance s^2 / k) gives t = 2.7456 and p = 0.0517: the correction
+    # (the training sets overlap) widens the interval by sqrt(0.45 / 0.2) = 1.5
+    plain = stats.ttest_1samp(d, 0.0)
+    assert plain.statistic == pytest.approx(0.14 / np.sqrt(0.013 / 5))
+    assert res.se / np.sqrt(0.013 / 5) == pytest.approx(1.5)
+    # with test sets negligible against training sets the correction vanishes: the plain test
+    tiny = corrected_ttest(d, n_train=1e12, n_test=1)
+    assert tiny.t == pytest.approx(plain.statistic) and tiny.p_value == pytest.approx(plain.pvalue)
+
+
+def test_corrected_ttest_bad_input():
+    with pytest.raises(ValueError, match="at least 2 paired folds"):
+        corrected_ttest([0.1, np.nan], 80, 20)
+    with pytest.raises(ValueError, match="must be positive"):
+        corrected_ttest([0.1, 0.2], 0, 20)
+
+
+def test_paired_ttests_pair_folds_and_take_fold_sizes_from_the_scores():
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.3, 0.5, 10)
+    diff = rng.normal(0.05, 0.03, 10)
+    rows = [pd.DataFrame({"data": "x", "model": "GBLUP", "fold": np.arange(1, 11), "r": base,
+                          "n_train": 540, "n_test": 60}),
+            # the model's rows in another order and one fold missing: paired by fold, 9 pairs
+            pd.DataFrame({"data": "x", "model": "net", "fold": np.arange(10, 1, -1), "r": (base + diff)[9:0:-1],
+                          "n_train": 540, "n_test": 60})]
+    table = paired_ttests(pd.concat(rows, ignore_index=True))
+    expected = corrected_ttest(diff[1:], 540, 60)
+    got = table.loc[("x", "net")]
+    assert got["folds"] == 9 and got["t"] == pytest.approx(expected.t) and got["p_value"] == pytest.approx(expected.p_value)
 
 
 def test_bad_inputs():
