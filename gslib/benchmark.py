@@ -433,8 +433,8 @@ class _Record:
         self.frames.append(scores)
         self.results = pd.concat(self.frames, ignore_index=True)
         table = self.results
-        if self.old is not None:  # keep rows of (data, model) pairs (and schemes) not run this time
-            keys = [k for k in ("data", "scheme", "model") if k in table.columns]
+        if self.old is not None:  # keep rows of (data, model) pairs (schemes, replicates) not run this time
+            keys = [k for k in ("data", "scheme", "model", "replicate") if k in table.columns]
             keep = ~self.old.set_index(keys).index.isin(table.set_index(keys).index)
             table = pd.concat([self.old[keep], table], ignore_index=True)
         self.out.parent.mkdir(parents=True, exist_ok=True)

@@ -318,8 +318,11 @@ def test_learning_curve_tasks_nest_training_sets_share_test_sets_and_cache_genot
 def test_learning_curve_benchmark_rises_with_n_and_resumes_from_its_cache(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(zoo, "CURVES", {**zoo.CURVES, **SMALL_CURVES})
     out, cache = tmp_path / "curves.csv", tmp_path / "cache"
-    benchmark.main(["--data", "curve-additive-H0.7", "--models", "GBLUP", "--out", str(out), "--cache", str(cache)])
+    for rep in ("0", "1"):  # one replicate at a time: the second run keeps the first's rows
+        benchmark.main(["--data", "curve-additive-H0.7", "--models", "GBLUP", "--replicates", rep,
+                        "--out", str(out), "--cache", str(cache)])
     results, provenance = benchmark.load_results(out)
+    assert sorted(results["replicate"]) == [0, 0, 1, 1]
     assert len(results) == 2 * 2 and set(results["n_train"]) == {100, 400} and (results["n_test"] == 200).all()
     assert {"replicate", "r", "r_true", "fit_seconds"} <= set(results.columns)
     mean = results.groupby("n_train")["r_true"].mean()
