@@ -20,7 +20,7 @@ Examples
 --------
 >>> from gslib import zoo
 >>> sorted(zoo.DATA)[:3], "GBLUP" in zoo.MODELS
-(['mice-BMI', 'mice-BMI-shuffled', 'motif-0.2'], True)
+(['epistasis-between', 'mice-BMI', 'mice-BMI-shuffled'], True)
 """
 
 from __future__ import annotations
@@ -420,6 +420,33 @@ def _bayes_factory(cls):
 
 MODELS = _models()
 """Registered models: name -> function of a Dataset returning (estimator, X)."""
+
+FAMILIES = {
+    "linear and kernel": ("GBLUP", "RKHS", "RKHS-KA", "pedigree", "LASSO", "ElasticNet", "SVR-linear", "SVR-rbf",
+                          "SVR-poly"),
+    "trees": ("RandomForest", "GBT"),
+    "Bayesian alphabet": ("BayesRR", "BayesA", "BayesB", "BayesCpi", "BayesDpi", "BayesLasso"),
+    "fully connected": ("BRNN-", "MLP-"),
+    "convolutional": ("CNN-",),
+    "recurrent": ("RNN-", "LSTM-", "GRU-"),
+    "codes (PCA, autoencoder)": ("PCA-", "AE-"),
+    "attention": ("Transformer-",),
+}
+"""Model families (chapter 10's colours): a name, or a prefix ending in ``-``."""
+
+
+def family(model_name: str) -> str:
+    """The family of a zoo model (:data:`FAMILIES`).
+
+    Examples
+    --------
+    >>> family("BRNN-3"), family("GBLUP"), family("Transformer-CV")
+    ('fully connected', 'linear and kernel', 'attention')
+    """
+    for name, members in FAMILIES.items():
+        if any(model_name == m or (m.endswith("-") and model_name.startswith(m)) for m in members):
+            return name
+    raise ValueError(f"{model_name!r} is in no family of zoo.FAMILIES; add it there.")
 
 
 # ----------------------------------------------------------------------------- chapter 10: learning curves

@@ -1,0 +1,173 @@
+"""Chapter 10: every model of the book side by side, from the shipped results files.
+
+* :func:`load_matrix`: the single-trait results of every chapter on the five real data sets
+  (wheat E1-E4, mice BMI), one row per (data set, model, fold), with the ``accuracy`` the book
+  compares: r on wheat, the genomic part's r on the mice (sex and litter predict most of BMI).
+* :func:`cost_table`: mean accuracy against mean fit seconds per fold.
+* :func:`which_model`: per data set, the most accurate model and the cheapest one that is not
+  significantly worse (corrected resampled t-test, :func:`gslib.evaluation.corrected_ttest`).
+* :func:`cpu_hours`: the fit time every results file records.
+* :func:`curve_table`, :func:`curve_gaps`: the learning curves (``curves`` results file).
+
+Examples
+--------
+>>> from gslib import compare
+>>> matrix = compare.load_matrix()  # doctest: +SKIP
+>>> compare.which_model(matrix)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .evaluation import corrected_ttest
+
+MATRIX_DATA = ("wheat-E1", "wheat-E2", "wheat-E3", "wheat-E4", "mice-BMI")
+"""The real single-trait data sets every zoo model runs on (chapter 10's matrix)."""
+SINGLE_TRAIT = ("baselines", "nets", "cnn", "rnn", "outlook", "attention")
+"""Results files of the single-trait zoo models (chapters 2, 3, 4, 5-6, 7, 8)."""
+GENOMIC = ("mice-BMI",)
+"""Data sets with fixed covariates, where the accuracy compared is the genomic part's r."""
+
+
+def load_matrix(data=MATRIX_DATA, files=SINGLE_TRAIT) -> pd.DataFrame:
+    """Every fold of every zoo model on ``data`` from the shipped results ``files``.
+
+    Columns: those of the results files, ``file`` (where the row comes from), ``family``
+    (:func:`gslib.zoo.family`) and ``accuracy`` (``r_genomic`` on :data:`GENOMIC` data sets,
+    ``r`` elsewhere). A (data set, model, fold) found in two files is an error (it would be
+    counted twice).
+    """
+    from .benchmark import load_results
+    from .zoo import family
+
+    frames = []
+    for name in files:
+        res = load_results(name)[0]
+        frames.append(res[res["data"].isin(data)].assign(file=name))
+    out = pd.concat(frames, ignore_index=True)
+    twice = out.duplicated(["data", "model", "fold"], keep=False)
+    if twice.any():
+        first = out[twice].iloc[0]
+        raise ValueError(f"{first['data']} / {first['model']} fold {first['fold']} is in more than one "
+                         f"results file: {sorted(set(out[twice]['file']))}.")
+    out["family"] = out["model"].map(family)
+    genomic = out["data"].isin(GENOMIC)
+    out["accuracy"] = np.where(genomic, out["r_genomic"], out["r"])
+    return out
+
+
+def missing_pairs(matrix: pd.DataFrame, models=None, data=MATRIX_DATA) -> list[tuple[str, str]]:
+    """(data set, model) pairs of the zoo (``models``: default every registered model) with no
+    row in ``matrix``, or fewer folds than the data set has."""
+    from .zoo import MODELS
+
+    folds = matrix.groupby("data")["fold"].nunique()
+    have = matrix.groupby(["data", "model"])["fold"].nunique()
+    return [(d, m) for m in (models or list(MODELS)) for d in data
+            if have.get((d, m), 0) < folds.get(d, 1)]
+
+
+def cost_table(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Mean accuracy and mean fit seconds per fold of each (data set, model), with the family.
+
+    Returns a DataFrame indexed by (data, model): ``accuracy``, ``sd``, ``folds``, ``seconds``
+    (mean fit time of one fold), ``family``.
+    """
+    g = matrix.groupby(["data", "model"], sort=False)
+    return pd.DataFrame({"accuracy": g["accuracy"].mean(), "sd": g["accuracy"].std(),
+                         "folds": g["accuracy"].count(), "seconds": g["fit_seconds"].mean(),
+                         "family": g["family"].first()})
+
+
+def which_model(matrix: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Per data set: the most accurate model, and the cheapest model not significantly worse.
+
+    "Not significantly worse" is the corrected resampled t-test of the per-fold differences
+    (model minus best) at level ``alpha``: a model whose mean is below the best's but with
+    p >= ``alpha`` is kept. Among those, the cheapest (mean fit seconds per fold) is named.
+
+    Returns one row per data set: ``best``, ``best_accuracy``, ``best_seconds``, ``cheapest``,
+    ``cheapest_accuracy``, ``cheapest_seconds``, ``equivalent`` (how many models are not
+    significantly worse than the best, the best included) and their names.
+    """
+    costs = cost_table(matrix)
+    rows = []
+    for data, part in matrix.groupby("data", sort=False):
+        table = costs.loc[data]
+        best = table["accuracy"].idxmax()
+        wide = part.pivot_table(index="fold", columns="model", values="accuracy")
+        sizes = part[part["model"] == best].set_index("fold")[["n_train", "n_test"]].mean()
+        kept = [best]
+        for model in table.index:
+            if model == best:
+                continue
+            d = (wide[model] - wide[best]).dropna()
+            if d.size >= 2 and corrected_ttest(d.to_numpy(), sizes["n_train"], sizes["n_test"]).p_value >= alpha:
+                kept.append(model)
+        cheapest = table.loc[kept, "seconds"].idxmin()
+        rows.append({"data": data, "best": best, "best_accuracy": table.loc[best, "accuracy"],
+                     "best_seconds": table.loc[best, "seconds"], "cheapest": cheapest,
+                     "cheapest_accuracy": table.loc[cheapest, "accuracy"],
+                     "cheapest_seconds": table.loc[cheapest, "seconds"], "equivalent": len(kept),
+                     "models": sorted(kept)})
+    return pd.DataFrame(rows).set_index("data")
+
+
+def cpu_hours() -> pd.Series:
+    """Fit hours recorded in each shipped results file (one thread per fit; a fold that fitted
+    several environments at once counted once). The learning curves are included when present."""
+    from .benchmark import SHIPPED, load_results
+
+    hours = {}
+    for name in SHIPPED:
+        try:
+            res = load_results(name)[0]
+        except FileNotFoundError:
+            continue
+        if "env" in res.columns:  # one row per environment of a fold: the fold's fit once
+            res = res.drop_duplicates([c for c in ("data", "scheme", "model", "fold") if c in res.columns])
+        hours[name] = float(res["fit_seconds"].sum()) / 3600
+    return pd.Series(hours, name="hours")
+
+
+def curve_table(curves: pd.DataFrame, metric: str = "r_true") -> pd.DataFrame:
+    """Mean and standard error over replicates of ``metric`` per (data set, model, n_train)."""
+    g = curves.groupby(["data", "model", "n_train"])[metric]
+    return pd.DataFrame({"mean": g.mean(), "se": g.std() / np.sqrt(g.count()), "replicates": g.count(),
+                         "seconds": curves.groupby(["data", "model", "n_train"])["fit_seconds"].mean()})
+
+
+def curve_gaps(curves: pd.DataFrame, baseline: str = "GBLUP", metric: str = "r_true") -> pd.DataFrame:
+    """Each model minus ``baseline`` at each training size, paired by replicate, and whether the
+    gap changes with the training size.
+
+    Replicates are independent populations with their own test sets, so a plain paired t-test
+    applies (no overlap to correct for). The trend is the slope of the gap on log2(n_train)
+    in each replicate (change per doubling of the training set), tested against 0 across
+    replicates.
+
+    Returns a DataFrame indexed by (data, model) with one column ``gap_<n>`` per training size,
+    ``slope`` (mean change of the gap per doubling), ``slope_low``, ``slope_high`` (95% interval)
+    and ``p_slope``.
+    """
+    wide = curves.pivot_table(index=["data", "replicate", "n_train"], columns="model", values=metric)
+    rows = []
+    for data in wide.index.get_level_values("data").unique():
+        part = wide.loc[data]
+        for model in part.columns:
+            if model == baseline:
+                continue
+            gap = (part[model] - part[baseline]).unstack("n_train")  # replicates x sizes
+            row = {"data": data, "model": model, **{f"gap_{n}": gap[n].mean() for n in gap.columns}}
+            x = np.log2(np.asarray(gap.columns, dtype=float))
+            slopes = np.array([np.polyfit(x[ok], g[ok], 1)[0] for g in gap.to_numpy()
+                               if (ok := ~np.isnan(g)).sum() >= 2])
+            if slopes.size >= 2:
+                half = stats.t.ppf(0.975, slopes.size - 1) * slopes.std(ddof=1) / np.sqrt(slopes.size)
+                row.update(slope=slopes.mean(), slope_low=slopes.mean() - half, slope_high=slopes.mean() + half,
+                           p_slope=float(stats.ttest_1samp(slopes, 0.0).pvalue))
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["data", "model"])
