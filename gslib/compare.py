@@ -59,6 +59,27 @@ def load_matrix(data=MATRIX_DATA, files=SINGLE_TRAIT) -> pd.DataFrame:
     return out
 
 
+def env_matrix(results: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 9's results (``multienv``) in the shape of :func:`load_matrix`: one "data set" per
+    (task, scheme, environment), named ``"<task> <scheme> <environment>"``, so that
+    :func:`cost_table` and :func:`which_model` apply to them.
+
+    ``accuracy`` is ``r_genomic`` where the task has fixed covariates (the mice), ``r``
+    elsewhere; ``n_train`` is ``n_test`` times the number of folds less one (each record is
+    tested in one of k folds, so a fold's training records are about k - 1 times its test ones).
+    """
+    from .zoo import family
+
+    out = results.copy()
+    out["data"] = out["data"] + " " + out["scheme"] + " " + out["env"].astype(str)
+    k = out.groupby("data")["fold"].transform("nunique")
+    out["n_train"] = out["n_test"] * (k - 1)
+    genomic = out["r_genomic"].notna()
+    out["accuracy"] = np.where(genomic, out["r_genomic"], out["r"])
+    out["family"] = out["model"].map(family)
+    return out
+
+
 def missing_pairs(matrix: pd.DataFrame, models=None, data=MATRIX_DATA) -> list[tuple[str, str]]:
     """(data set, model) pairs of the zoo (``models``: default every registered model) with no
     row in ``matrix``, or fewer folds than the data set has."""
@@ -102,7 +123,7 @@ def which_model(matrix: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
         sizes = part[part["model"] == best].set_index("fold")[["n_train", "n_test"]].mean()
         kept = [best]
         for model in table.index:
-            if model == best:
+            if model == best or model not in wide:  # not in wide: no fold with a defined r
                 continue
             d = (wide[model] - wide[best]).dropna()
             if d.size >= 2 and corrected_ttest(d.to_numpy(), sizes["n_train"], sizes["n_test"]).p_value >= alpha:

@@ -426,13 +426,15 @@ FAMILIES = {
                           "SVR-poly"),
     "trees": ("RandomForest", "GBT"),
     "Bayesian alphabet": ("BayesRR", "BayesA", "BayesB", "BayesCpi", "BayesDpi", "BayesLasso"),
-    "fully connected": ("BRNN-", "MLP-"),
+    "fully connected": ("BRNN-", "MLP-", "MTDL"),
     "convolutional": ("CNN-",),
     "recurrent": ("RNN-", "LSTM-", "GRU-"),
     "codes (PCA, autoencoder)": ("PCA-", "AE-"),
     "attention": ("Transformer-",),
+    "multi-environment mixed models": ("GBLUP-single", "GBLUP-across", "GxE-", "MxE", "MT-GBLUP"),
 }
-"""Model families (chapter 10's colours): a name, or a prefix ending in ``-``."""
+"""Model families of :data:`MODELS` and :data:`ENV_MODELS` (chapter 10's colours): a name, or a
+prefix ending in ``-``."""
 
 
 def family(model_name: str) -> str:

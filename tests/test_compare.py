@@ -67,7 +67,8 @@ def test_the_genomic_part_is_compared_where_covariates_predict_the_phenotype(mon
 
 
 def test_every_zoo_model_has_a_family():
-    assert {zoo.family(m) for m in zoo.MODELS} == set(zoo.FAMILIES)
+    assert {zoo.family(m) for m in [*zoo.MODELS, *zoo.ENV_MODELS]} == set(zoo.FAMILIES)
+    assert zoo.family("MTDL") == "fully connected" and zoo.family("GxE-RN") == "multi-environment mixed models"
     with pytest.raises(ValueError, match="in no family"):
         zoo.family("Perceptron-2")
 
