@@ -261,11 +261,7 @@ def run_env(models: list[str], data: list[str], schemes: list[str], out: Path, c
     record = _Record(out, {}, start, 0, None)
     for dname in data:
         task = zoo.ENV_DATA[dname]()
-        for scheme in schemes:
-            for mname in models:
-                if scheme in task.folds and not zoo.env_unavailable(mname, scheme, task):
-                    folder = zoo.env_cache_folder(task, mname, scheme, cache)
-                    record.run["folds_from_cache"] += len(list(folder.glob("fold-*.json")))
+        plan = []  # (scheme, model) to run, after saying what is skipped and why
         for scheme in schemes:
             if scheme not in task.folds:
                 print(f"skipped {dname} / {scheme}: {dname} has the schemes {sorted(task.folds)}", flush=True)
@@ -275,12 +271,16 @@ def run_env(models: list[str], data: list[str], schemes: list[str], out: Path, c
                 if reason:
                     print(f"skipped {dname} / {scheme} / {mname}: {reason}", flush=True)
                     continue
-                scores = zoo.run_env(task, mname, scheme, cache=cache)
-                if progress:
-                    print(f"{dname} {scheme} {mname}: r = {scores['r'].mean():.3f} over {scores['fold'].nunique()} "
-                          f"folds ({scores.drop_duplicates('fold')['fit_seconds'].sum():.1f} s of fitting)", flush=True)
-                settings = settings_text(zoo.ENV_MODELS[mname](task))
-                record.add_rows(dname, task.description, mname, settings, scores, label=f"{dname}/{scheme}/{mname}")
+                plan.append((scheme, mname))
+                folder = zoo.env_cache_folder(task, mname, scheme, cache)
+                record.run["folds_from_cache"] += len(list(folder.glob("fold-*.json")))
+        for scheme, mname in plan:
+            scores = zoo.run_env(task, mname, scheme, cache=cache)
+            if progress:
+                print(f"{dname} {scheme} {mname}: r = {scores['r'].mean():.3f} over {scores['fold'].nunique()} "
+                      f"folds ({scores.drop_duplicates('fold')['fit_seconds'].sum():.1f} s of fitting)", flush=True)
+            settings = settings_text(zoo.ENV_MODELS[mname](task))
+            record.add_rows(dname, task.description, mname, settings, scores, label=f"{dname}/{scheme}/{mname}")
     return record.results
 
 
