@@ -313,7 +313,7 @@ def run_curves(models: list[str], data: list[str], out: Path, cache: Path, progr
                               f"{scores['r_true'].iloc[0]:.3f} ({scores['fit_seconds'].iloc[0]:.1f} s)", flush=True)
             desc = (f"{zoo.CURVES['replicates']} replicates x training sets {zoo.CURVES['n_train']}, test set "
                     f"{zoo.CURVES['n_test']}; " + task.description.split("; training set")[0])
-            record.add_rows(dname, desc, mname, settings_text(zoo.CURVE_MODELS[mname]()),
+            record.add_rows(dname, desc, mname, settings_text(zoo.curve_model(mname)),
                             pd.concat(rows, ignore_index=True))
     return record.results
 

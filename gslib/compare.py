@@ -111,8 +111,11 @@ def which_model(matrix: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     p >= ``alpha`` is kept. Among those, the cheapest (mean fit seconds per fold) is named.
 
     Returns one row per data set: ``best``, ``best_accuracy``, ``best_seconds``, ``cheapest``,
-    ``cheapest_accuracy``, ``cheapest_seconds``, ``equivalent`` (how many models are not
-    significantly worse than the best, the best included) and their names.
+    ``cheapest_accuracy``, ``cheapest_seconds``, ``cheapest_ci_low`` (the lower end of the 95%
+    interval of the cheapest minus the best: how much accuracy choosing it may give up; NaN when
+    the best is also the cheapest), ``equivalent`` (how many models are not significantly worse
+    than the best, the best included) and their names, ``models``. With ten folds the test has
+    little power: "not significantly worse" is not "as good", hence the interval.
     """
     costs = cost_table(matrix)
     rows = []
@@ -121,19 +124,23 @@ def which_model(matrix: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
         best = table["accuracy"].idxmax()
         wide = part.pivot_table(index="fold", columns="model", values="accuracy")
         sizes = part[part["model"] == best].set_index("fold")[["n_train", "n_test"]].mean()
-        kept = [best]
+        kept, low = [best], {best: np.nan}
         for model in table.index:
             if model == best or model not in wide:  # not in wide: no fold with a defined r
                 continue
             d = (wide[model] - wide[best]).dropna()
-            if d.size >= 2 and corrected_ttest(d.to_numpy(), sizes["n_train"], sizes["n_test"]).p_value >= alpha:
+            if d.size < 2:
+                continue
+            test = corrected_ttest(d.to_numpy(), sizes["n_train"], sizes["n_test"])
+            if test.p_value >= alpha:
                 kept.append(model)
+                low[model] = test.ci_low
         cheapest = table.loc[kept, "seconds"].idxmin()
         rows.append({"data": data, "best": best, "best_accuracy": table.loc[best, "accuracy"],
                      "best_seconds": table.loc[best, "seconds"], "cheapest": cheapest,
                      "cheapest_accuracy": table.loc[cheapest, "accuracy"],
-                     "cheapest_seconds": table.loc[cheapest, "seconds"], "equivalent": len(kept),
-                     "models": sorted(kept)})
+                     "cheapest_seconds": table.loc[cheapest, "seconds"], "cheapest_ci_low": low[cheapest],
+                     "equivalent": len(kept), "models": sorted(kept)})
     return pd.DataFrame(rows).set_index("data")
 
 
@@ -182,7 +189,8 @@ def curve_gaps(curves: pd.DataFrame, baseline: str = "GBLUP", metric: str = "r_t
             if model == baseline:
                 continue
             gap = (part[model] - part[baseline]).unstack("n_train")  # replicates x sizes
-            row = {"data": data, "model": model, **{f"gap_{n}": gap[n].mean() for n in gap.columns}}
+            row = {"data": data, "model": model, **{f"gap_{n}": gap[n].mean() for n in gap.columns},
+                   "slope": np.nan, "slope_low": np.nan, "slope_high": np.nan, "p_slope": np.nan}
             x = np.log2(np.asarray(gap.columns, dtype=float))
             slopes = np.array([np.polyfit(x[ok], g[ok], 1)[0] for g in gap.to_numpy()
                                if (ok := ~np.isnan(g)).sum() >= 2])

@@ -576,6 +576,28 @@ def corrected_ttest(differences, n_train: float, n_test: float) -> CorrectedTTes
     return CorrectedTTest(mean, sd, se, float(t), k - 1, p_value, mean - half, mean + half, int((d > 0).sum()), k)
 
 
+def holm(p_values, alpha: float = 0.05) -> np.ndarray:
+    """Holm's step-down correction for multiple tests: which null hypotheses are rejected with
+    a family-wise error rate of at most ``alpha``.
+
+    The p-values are sorted, ``p_(1) <= ... <= p_(m)``; hypotheses are rejected in that order
+    while ``p_(i) <= alpha / (m - i + 1)``, and none after the first that fails.
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03, 0.005]).tolist()
+    [True, False, False, True]
+    """
+    p = np.asarray(p_values, dtype=np.float64)
+    order = np.argsort(p, kind="stable")
+    m = p.size
+    passes = p[order] <= alpha / (m - np.arange(m))
+    keep = np.cumprod(passes).astype(bool)  # stop at the first failure
+    out = np.zeros(m, dtype=bool)
+    out[order] = keep
+    return out
+
+
 def paired_ttests(scores: pd.DataFrame, baseline: str = "GBLUP", metric: str = "r",
                   by=("data",)) -> pd.DataFrame:
     """Every model against ``baseline`` on the folds both have, within each group of ``by``:

@@ -493,6 +493,19 @@ the zoo; ``MLP``: one hidden layer of 32, L2 0.05; ``CNN``: 8 filters of 8 marke
 max pooling, a dense layer of 16 with dropout 0.2, one-hot input; both trained like ``MLP-CV``)."""
 
 
+def curve_model(name: str):
+    """A new, unfitted estimator of the learning curves' model ``name`` (:data:`CURVE_MODELS`).
+
+    Examples
+    --------
+    >>> curve_model("MLP").builder_kwargs
+    {'hidden': (32,), 'l2': 0.05}
+    """
+    if name not in CURVE_MODELS:
+        raise ValueError(f"unknown learning-curve model {name!r}; they are {sorted(CURVE_MODELS)}.")
+    return CURVE_MODELS[name]()
+
+
 def _curve_name(name: str) -> tuple[str, float]:
     if name not in CURVE_DATA:
         raise ValueError(f"unknown learning-curve data set {name!r}; they are {list(CURVE_DATA)}.")
@@ -577,10 +590,9 @@ def run_curve(task: Task, model_name: str, *, cache=None) -> pd.DataFrame:
 
     from .evaluation import cross_validate, pearson
 
-    if model_name not in CURVE_MODELS:
-        raise ValueError(f"unknown learning-curve model {model_name!r}; they are {sorted(CURVE_MODELS)}.")
+    estimator = curve_model(model_name)
     folder = None if cache is None else Path(cache) / task.name / model_name
-    scores, preds = cross_validate(CURVE_MODELS[model_name](), task.data, folds=task.folds, test_folds=[1],
+    scores, preds = cross_validate(estimator, task.data, folds=task.folds, test_folds=[1],
                                    model_name=model_name, cache=folder, return_predictions=True)
     index = pd.Index(task.data.ids).get_indexer(preds["id"])
     scores["r_true"] = pearson(task.data.truth["g"][index], preds["pred"].to_numpy())

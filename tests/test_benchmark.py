@@ -136,7 +136,9 @@ def test_results_files_ship_inside_gslib_and_load_by_name(tmp_path):
 
     for name in benchmark.SHIPPED:
         results, provenance = benchmark.load_results(name)
-        assert {"data", "model", "fold", "r"} <= set(results.columns) and len(results) > 0
+        # one row per fold; the learning curves, one per replicate and training size
+        keys = {"replicate", "n_train"} if name == "curves" else {"fold"}
+        assert {"data", "model", "r"} | keys <= set(results.columns) and len(results) > 0
         assert "command" in provenance and "date" in provenance
     assert (benchmark.RESULTS / "baselines.csv").is_file()  # where the command writes by default
     with pytest.raises(FileNotFoundError, match="name a shipped results file"):

@@ -26,6 +26,7 @@ def test_which_model_keeps_the_cheapest_model_not_significantly_worse_than_the_b
     d_close = matrix.query("model == 'close'")["r"].to_numpy() - matrix.query("model == 'best'")["r"].to_numpy()
     d_bad = matrix.query("model == 'bad'")["r"].to_numpy() - matrix.query("model == 'best'")["r"].to_numpy()
     assert corrected_ttest(d_close, 90, 10).p_value >= 0.05 > corrected_ttest(d_bad, 90, 10).p_value
+    assert row["cheapest_ci_low"] == pytest.approx(corrected_ttest(d_close, 90, 10).ci_low)
     table = compare.cost_table(matrix)
     assert table.loc[("d", "bad"), "seconds"] == 0.1 and table.loc[("d", "best"), "folds"] == 10
 

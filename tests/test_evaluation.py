@@ -12,6 +12,7 @@ from gslib.evaluation import (
     corrected_ttest,
     cross_validate,
     fold_metrics,
+    holm,
     kfold_ids,
     paired_difference,
     paired_ttests,
@@ -160,6 +161,17 @@ def test_corrected_ttest_equals_a_hand_computation():
     # with test sets negligible against training sets the correction vanishes: the plain test
     tiny = corrected_ttest(d, n_train=1e12, n_test=1)
     assert tiny.t == pytest.approx(plain.statistic) and tiny.p_value == pytest.approx(plain.pvalue)
+
+
+def test_holm_by_hand():
+    # m = 4: sorted 0.005 <= 0.05/4 = 0.0125 rejected; 0.01 <= 0.05/3 = 0.0167 rejected;
+    # 0.03 > 0.05/2 = 0.025 kept, and so is 0.04 after it (step-down), though 0.04 <= 0.05/1
+    assert holm([0.01, 0.04, 0.03, 0.005]).tolist() == [True, False, False, True]
+    assert holm([0.04, 0.001], alpha=0.05).tolist() == [True, True]  # 0.001 <= 0.025, 0.04 <= 0.05
+    assert not holm([0.2, 0.3]).any()
+    # never rejects more than the uncorrected tests, at least as many as Bonferroni
+    p = np.random.default_rng(0).uniform(0, 0.1, 50)
+    assert (p[holm(p)] <= 0.05).all() and holm(p).sum() >= (p <= 0.05 / 50).sum()
 
 
 def test_corrected_ttest_bad_input():
