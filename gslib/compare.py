@@ -103,12 +103,14 @@ def cost_table(matrix: pd.DataFrame) -> pd.DataFrame:
                          "family": g["family"].first()})
 
 
-def which_model(matrix: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+def which_model(matrix: pd.DataFrame, alpha: float = 0.05, slack: float = 1.0) -> pd.DataFrame:
     """Per data set: the most accurate model, and the cheapest model not significantly worse.
 
     "Not significantly worse" is the corrected resampled t-test of the per-fold differences
     (model minus best) at level ``alpha``: a model whose mean is below the best's but with
-    p >= ``alpha`` is kept. Among those, the cheapest (mean fit seconds per fold) is named.
+    p >= ``alpha`` is kept. Among those, the cheapest (mean fit seconds per fold) is named;
+    models within ``slack`` seconds of the cheapest count as just as cheap (a fraction of a
+    second per fit decides nothing), and the most accurate of them is named.
 
     Returns one row per data set: ``best``, ``best_accuracy``, ``best_seconds``, ``cheapest``,
     ``cheapest_accuracy``, ``cheapest_seconds``, ``cheapest_ci_low`` (the lower end of the 95%
@@ -135,7 +137,9 @@ def which_model(matrix: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
             if test.p_value >= alpha:
                 kept.append(model)
                 low[model] = test.ci_low
-        cheapest = table.loc[kept, "seconds"].idxmin()
+        seconds = table.loc[kept, "seconds"]
+        cheap = seconds[seconds <= seconds.min() + slack].index
+        cheapest = table.loc[cheap, "accuracy"].idxmax()
         rows.append({"data": data, "best": best, "best_accuracy": table.loc[best, "accuracy"],
                      "best_seconds": table.loc[best, "seconds"], "cheapest": cheapest,
                      "cheapest_accuracy": table.loc[cheapest, "accuracy"],
