@@ -4,10 +4,12 @@
   (wheat E1-E4, mice BMI), one row per (data set, model, fold), with the ``accuracy`` the book
   compares: r on wheat, the genomic part's r on the mice (sex and litter predict most of BMI).
 * :func:`cost_table`: mean accuracy against mean fit seconds per fold.
-* :func:`which_model`: per data set, the most accurate model and the cheapest one that is not
-  significantly worse (corrected resampled t-test, :func:`gslib.evaluation.corrected_ttest`).
+* :func:`which_model`: per data set, the most accurate model and the one to choose (a model
+  not significantly worse by the corrected resampled t-test,
+  :func:`gslib.evaluation.corrected_ttest`, that saves time worth having, else the best).
 * :func:`cpu_hours`: the fit time every results file records.
-* :func:`curve_table`, :func:`curve_gaps`: the learning curves (``curves`` results file).
+* :func:`curve_table`, :func:`curve_gaps`, :func:`curve_matrix`: the learning curves (``curves``
+  results file).
 
 Examples
 --------
@@ -103,21 +105,23 @@ def cost_table(matrix: pd.DataFrame) -> pd.DataFrame:
                          "family": g["family"].first()})
 
 
-def which_model(matrix: pd.DataFrame, alpha: float = 0.05, slack: float = 1.0) -> pd.DataFrame:
-    """Per data set: the most accurate model, and the cheapest model not significantly worse.
+def which_model(matrix: pd.DataFrame, alpha: float = 0.05, saving: float = 5.0, slack: float = 1.0,
+                independent: bool = False) -> pd.DataFrame:
+    """Per data set: the most accurate model, and the model to choose.
 
-    "Not significantly worse" is the corrected resampled t-test of the per-fold differences
-    (model minus best) at level ``alpha``: a model whose mean is below the best's but with
-    p >= ``alpha`` is kept. Among those, the cheapest (mean fit seconds per fold) is named;
-    models within ``slack`` seconds of the cheapest count as just as cheap (a fraction of a
-    second per fit decides nothing), and the most accurate of them is named.
+    The choice is the best model, unless a model not significantly worse than it saves time
+    worth having: at most ``1 / saving`` of the best's fit time and at least ``slack`` seconds
+    less per fold. Among such models the most accurate is chosen. "Not significantly worse" is
+    the corrected resampled t-test (:func:`gslib.evaluation.corrected_ttest`) of the per-fold
+    differences (model minus best) at level ``alpha``; with ``independent=True`` (the folds are
+    independent replicates, as in the learning curves) the plain paired t-test.
 
-    Returns one row per data set: ``best``, ``best_accuracy``, ``best_seconds``, ``cheapest``,
-    ``cheapest_accuracy``, ``cheapest_seconds``, ``cheapest_ci_low`` (the lower end of the 95%
-    interval of the cheapest minus the best: how much accuracy choosing it may give up; NaN when
-    the best is also the cheapest), ``equivalent`` (how many models are not significantly worse
-    than the best, the best included) and their names, ``models``. With ten folds the test has
-    little power: "not significantly worse" is not "as good", hence the interval.
+    Returns one row per data set: ``best``, ``best_accuracy``, ``best_seconds``, ``choice``,
+    ``choice_accuracy``, ``choice_seconds``, ``choice_ci_low`` (the lower end of the 95% interval
+    of the choice minus the best: how much accuracy choosing it may give up; NaN when the choice
+    is the best), ``equivalent`` (how many models are not significantly worse than the best,
+    the best included) and their names, ``models``. With ten folds the test has little power:
+    "not significantly worse" is not "as good", hence the interval.
     """
     costs = cost_table(matrix)
     rows = []
@@ -130,22 +134,42 @@ def which_model(matrix: pd.DataFrame, alpha: float = 0.05, slack: float = 1.0) -
         for model in table.index:
             if model == best or model not in wide:  # not in wide: no fold with a defined r
                 continue
-            d = (wide[model] - wide[best]).dropna()
+            d = (wide[model] - wide[best]).dropna().to_numpy()
             if d.size < 2:
                 continue
-            test = corrected_ttest(d.to_numpy(), sizes["n_train"], sizes["n_test"])
-            if test.p_value >= alpha:
+            if independent:
+                p_value = float(stats.ttest_1samp(d, 0.0).pvalue)
+                half = stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+                ci_low = float(d.mean() - half)
+            else:
+                test = corrected_ttest(d, sizes["n_train"], sizes["n_test"])
+                p_value, ci_low = test.p_value, test.ci_low
+            if p_value >= alpha:
                 kept.append(model)
-                low[model] = test.ci_low
+                low[model] = ci_low
+        best_seconds = table.loc[best, "seconds"]
         seconds = table.loc[kept, "seconds"]
-        cheap = seconds[seconds <= seconds.min() + slack].index
-        cheapest = table.loc[cheap, "accuracy"].idxmax()
+        saves = seconds[(seconds <= best_seconds / saving) & (seconds <= best_seconds - slack)].index
+        choice = table.loc[saves, "accuracy"].idxmax() if len(saves) else best
         rows.append({"data": data, "best": best, "best_accuracy": table.loc[best, "accuracy"],
-                     "best_seconds": table.loc[best, "seconds"], "cheapest": cheapest,
-                     "cheapest_accuracy": table.loc[cheapest, "accuracy"],
-                     "cheapest_seconds": table.loc[cheapest, "seconds"], "cheapest_ci_low": low[cheapest],
+                     "best_seconds": best_seconds, "choice": choice,
+                     "choice_accuracy": table.loc[choice, "accuracy"],
+                     "choice_seconds": table.loc[choice, "seconds"], "choice_ci_low": low[choice],
                      "equivalent": len(kept), "models": sorted(kept)})
     return pd.DataFrame(rows).set_index("data")
+
+
+def curve_matrix(curves: pd.DataFrame, n_train: int | None = None) -> pd.DataFrame:
+    """The learning curves at one training size (default the largest) in the shape of
+    :func:`load_matrix`, each replicate a "fold" (use :func:`which_model` with
+    ``independent=True``: the replicates are separate populations)."""
+    n = int(curves["n_train"].max()) if n_train is None else int(n_train)
+    out = curves[curves["n_train"] == n].copy()
+    out["fold"] = out["replicate"]
+    out["accuracy"] = out["r_true"]
+    out["family"] = out["model"].map({"GBLUP": "linear and kernel", "RKHS": "linear and kernel",
+                                      "MLP": "fully connected", "CNN": "convolutional"})
+    return out
 
 
 def cpu_hours() -> pd.Series:
@@ -194,7 +218,12 @@ def curve_gaps(curves: pd.DataFrame, baseline: str = "GBLUP", metric: str = "r_t
                 continue
             gap = (part[model] - part[baseline]).unstack("n_train")  # replicates x sizes
             row = {"data": data, "model": model, **{f"gap_{n}": gap[n].mean() for n in gap.columns},
+                   "last_low": np.nan, "last_high": np.nan,
                    "slope": np.nan, "slope_low": np.nan, "slope_high": np.nan, "p_slope": np.nan}
+            last = gap[gap.columns.max()].dropna().to_numpy()
+            if last.size >= 2:
+                half = stats.t.ppf(0.975, last.size - 1) * last.std(ddof=1) / np.sqrt(last.size)
+                row.update(last_low=last.mean() - half, last_high=last.mean() + half)
             x = np.log2(np.asarray(gap.columns, dtype=float))
             slopes = np.array([np.polyfit(x[ok], g[ok], 1)[0] for g in gap.to_numpy()
                                if (ok := ~np.isnan(g)).sum() >= 2])

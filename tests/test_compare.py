@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from gslib import benchmark, compare, zoo
 from gslib.evaluation import corrected_ttest
@@ -12,7 +13,7 @@ def _fold_rows(model, r, seconds, data="d"):
                          "family": "x"})
 
 
-def test_which_model_keeps_the_cheapest_model_not_significantly_worse_than_the_best():
+def test_which_model_chooses_a_cheaper_model_only_when_it_is_not_significantly_worse_and_saves_time():
     rng = np.random.default_rng(1)
     base = rng.uniform(0.4, 0.6, 10)
     matrix = pd.concat([
@@ -20,17 +21,34 @@ def test_which_model_keeps_the_cheapest_model_not_significantly_worse_than_the_b
         _fold_rows("close", base + 0.02 - rng.normal(0.005, 0.02, 10), 1.0),  # a little below, noisy
         _fold_rows("bad", base - 0.10 + rng.normal(0, 0.005, 10), 0.1),  # cheapest, clearly worse
     ], ignore_index=True)
-    row = compare.which_model(matrix, slack=0.5).loc["d"]
-    assert row["best"] == "best" and row["cheapest"] == "close" and row["equivalent"] == 2
+    row = compare.which_model(matrix).loc["d"]
+    assert row["best"] == "best" and row["choice"] == "close" and row["equivalent"] == 2
     assert row["models"] == ["best", "close"]
     d_close = matrix.query("model == 'close'")["r"].to_numpy() - matrix.query("model == 'best'")["r"].to_numpy()
     d_bad = matrix.query("model == 'bad'")["r"].to_numpy() - matrix.query("model == 'best'")["r"].to_numpy()
     assert corrected_ttest(d_close, 90, 10).p_value >= 0.05 > corrected_ttest(d_bad, 90, 10).p_value
-    assert row["cheapest_ci_low"] == pytest.approx(corrected_ttest(d_close, 90, 10).ci_low)
+    assert row["choice_ci_low"] == pytest.approx(corrected_ttest(d_close, 90, 10).ci_low)
     table = compare.cost_table(matrix)
     assert table.loc[("d", "bad"), "seconds"] == 0.1 and table.loc[("d", "best"), "folds"] == 10
-    # within the slack (here 100 s) the best itself is as cheap: it is named
-    assert compare.which_model(matrix, slack=100.0).loc["d", "cheapest"] == "best"
+    # a saving below the factor asked for, or of less than `slack` seconds, keeps the best
+    assert compare.which_model(matrix, saving=200.0).loc["d", "choice"] == "best"
+    assert compare.which_model(matrix, slack=100.0).loc["d", "choice"] == "best"
+    # independent replicates: the plain paired test (here a narrower interval, more rejections)
+    plain = compare.which_model(matrix, independent=True).loc["d"]
+    half = stats.t.ppf(0.975, 9) * d_close.std(ddof=1) / np.sqrt(10)
+    if plain["choice"] == "close":
+        assert plain["choice_ci_low"] == pytest.approx(d_close.mean() - half)
+    assert plain["equivalent"] <= row["equivalent"]
+
+
+def test_curve_matrix_makes_replicates_the_folds():
+    curves = pd.DataFrame({"data": "c", "model": ["GBLUP", "MLP"] * 4, "replicate": [0, 0, 1, 1] * 2,
+                           "n_train": [100] * 4 + [400] * 4, "n_test": 50,
+                           "r_true": [0.5, 0.4, 0.6, 0.5, 0.7, 0.69, 0.72, 0.7], "fit_seconds": 1.0})
+    m = compare.curve_matrix(curves)
+    assert set(m["n_train"]) == {400} and m["fold"].tolist() == [0, 0, 1, 1]
+    assert m["accuracy"].tolist() == [0.7, 0.69, 0.72, 0.7]
+    assert set(compare.curve_matrix(curves, 100)["n_train"]) == {100}
 
 
 def test_curve_gaps_recover_a_known_slope_per_doubling():
@@ -47,6 +65,7 @@ def test_curve_gaps_recover_a_known_slope_per_doubling():
     gaps = compare.curve_gaps(curves).loc[("c", "MLP")]
     assert gaps["gap_500"] == pytest.approx(-0.2, abs=0.01) and gaps["gap_4000"] == pytest.approx(-0.08, abs=0.01)
     assert gaps["slope"] == pytest.approx(0.04, abs=0.005) and gaps["slope_low"] > 0 and gaps["p_slope"] < 0.001
+    assert gaps["last_high"] < 0 < gaps["last_high"] + 0.1  # still behind at the largest size
     table = compare.curve_table(curves)
     assert table.loc[("c", "GBLUP", 500), "replicates"] == 5
     assert table.loc[("c", "GBLUP", 4000), "mean"] == pytest.approx(0.65, abs=0.01)
