@@ -295,10 +295,12 @@ SMALL_CURVES = {"n_train": (100, 400), "n_test": 200, "p": 300, "replicates": 2}
 
 
 def test_learning_curve_tasks_nest_training_sets_share_test_sets_and_cache_genotypes(tmp_path):
-    small = zoo.curve_task("curve-additive-H0.7", 0, 100, **SMALL_CURVES)
-    big = zoo.curve_task("curve-additive-H0.7", 0, 400, cache=tmp_path, **SMALL_CURVES)
-    low = zoo.curve_task("curve-additive-H0.3", 0, 400, cache=tmp_path, **SMALL_CURVES)  # genotypes from the cache
+    small = zoo.curve_task("curve-additive-H0.7", 0, 100, cache=tmp_path, **SMALL_CURVES)
+    big = zoo.curve_task("curve-additive-H0.7", 0, 400, cache=tmp_path, **SMALL_CURVES)  # from the cache
+    low = zoo.curve_task("curve-additive-H0.3", 0, 400, cache=tmp_path, **SMALL_CURVES)
     assert len(list((tmp_path / "curve-genotypes").glob("*.npz"))) == 1
+    fresh = zoo.curve_genotypes(0, **SMALL_CURVES)  # simulated again: the cache holds the same genotypes
+    np.testing.assert_array_equal(fresh.X, big.data.X)
     np.testing.assert_array_equal(small.data.X, big.data.X)
     np.testing.assert_array_equal(big.data.X, low.data.X)
     test = small.folds == 1
