@@ -35,7 +35,7 @@ from gslib.attention import (
     uniform_attention_predictions,
 )
 from gslib.benchmark import write_record
-from gslib.checks import CovariateEncoder, windows
+from gslib.checks import CovariateEncoder, window_index
 from gslib.evaluation import fold_metrics, pearson
 from gslib.nets import saliency
 from gslib.popgen import marker_scan
@@ -69,7 +69,7 @@ def main() -> None:
 
     weights = attention_weights(net, d.X[test])
     per_mouse = weights.mean(axis=(1, 2))  # (mice, windows): attention each window receives per mouse
-    _, index = windows(d.X[:1], net.window, net.chromosomes)
+    index = window_index(d.p, net.window, net.chromosomes)
     design = CovariateEncoder().fit(cov[train]).transform(cov[train])
     scan = marker_scan(d.X[train], d.y[train], design)["log10p"].to_numpy()
     cnn_saliency = np.abs(saliency(cnn, d.X[test])).mean(axis=0)

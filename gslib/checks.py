@@ -676,6 +676,40 @@ class CovariateEncoder:
         return np.hstack(blocks)
 
 
+def window_index(p: int, window: int, chromosomes=None) -> np.ndarray:
+    """The windows of :func:`windows` for ``p`` markers, without the data: the marker (column)
+    behind each slot of each window, -1 for padding; ``len(window_index(...))`` is the number
+    of steps (tokens, chapter 8).
+
+    Examples
+    --------
+    >>> window_index(5, 2).tolist()
+    [[0, 1], [2, 3], [4, -1]]
+    >>> window_index(5, 2, chromosomes=[1, 1, 1, 2, 2]).tolist()
+    [[0, 1], [2, -1], [3, 4]]
+    """
+    p = int(p)
+    if not (isinstance(window, (int, np.integer)) and 1 <= window <= p):
+        raise ValueError(f"window must be an integer between 1 and the number of markers ({p}); got {window!r}.")
+    if chromosomes is None:
+        labels = np.zeros(p, dtype=int)
+    else:
+        labels = np.asarray(chromosomes)
+        if labels.shape != (p,):
+            raise ValueError(f"chromosomes must give one label per marker ({p}); got shape {labels.shape}.")
+        codes = pd.factorize(labels)[0]
+        if (np.diff(codes) < 0).any() or np.unique(codes).size != (np.diff(codes) != 0).sum() + 1:
+            raise ValueError("markers must be grouped by chromosome in map order (each chromosome one "
+                             "contiguous block); sort the columns by the map first.")
+        labels = codes
+    rows = []
+    for c in np.unique(labels):
+        cols = np.flatnonzero(labels == c)
+        pad = (-cols.size) % window
+        rows.append(np.concatenate([cols, np.full(pad, -1)]).reshape(-1, window))
+    return np.vstack(rows)
+
+
 def windows(E, window: int, chromosomes=None) -> tuple[np.ndarray, np.ndarray]:
     """Cut encoded markers into consecutive windows: a sequence for a recurrent network (chapter 5).
 
@@ -705,25 +739,7 @@ def windows(E, window: int, chromosomes=None) -> tuple[np.ndarray, np.ndarray]:
     if E.ndim != 3:
         raise ValueError(f"expected encoded markers (n, p, channels); got shape {E.shape}.")
     n, p, C = E.shape
-    if not (isinstance(window, (int, np.integer)) and 1 <= window <= p):
-        raise ValueError(f"window must be an integer between 1 and the number of markers ({p}); got {window!r}.")
-    if chromosomes is None:
-        labels = np.zeros(p, dtype=int)
-    else:
-        labels = np.asarray(chromosomes)
-        if labels.shape != (p,):
-            raise ValueError(f"chromosomes must give one label per marker ({p}); got shape {labels.shape}.")
-        codes = pd.factorize(labels)[0]
-        if (np.diff(codes) < 0).any() or np.unique(codes).size != (np.diff(codes) != 0).sum() + 1:
-            raise ValueError("markers must be grouped by chromosome in map order (each chromosome one "
-                             "contiguous block); sort the columns by the map first.")
-        labels = codes
-    rows = []
-    for c in np.unique(labels):
-        cols = np.flatnonzero(labels == c)
-        pad = (-cols.size) % window
-        rows.append(np.concatenate([cols, np.full(pad, -1)]).reshape(-1, window))
-    index = np.vstack(rows)
+    index = window_index(p, window, chromosomes)
     padded = np.concatenate([E, np.zeros((n, 1, C), dtype=np.float32)], axis=1)  # column p = zeros
     x = padded[:, np.where(index >= 0, index, p), :]  # (n, steps, window, C)
     return x.reshape(n, index.shape[0], window * C), index

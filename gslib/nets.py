@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .base import CODING, DEPRECATED, MarkerRegressor
-from .checks import ENCODINGS, collapsed, encode, onehot_classes, windows
+from .checks import ENCODINGS, collapsed, encode, onehot_classes, window_index, windows
 
 FIGURE2_HIDDEN = (3, 2, 4, 4, 6)
 """Hidden-layer widths of the review's Figure 2 network (five hidden layers)."""
@@ -524,7 +524,7 @@ def _unwindow(att: np.ndarray, regressor) -> np.ndarray:
     """Per-slot attributions of a windowed input (n, steps, window x channels) as one value per
     marker (n, p), channels summed, padding dropped."""
     p = regressor.n_features_in_
-    index = windows(np.zeros((1, p), dtype=np.float32), regressor.window, regressor.chromosomes)[1]
+    index = window_index(p, regressor.window, regressor.chromosomes)
     per_slot = att.reshape(att.shape[0], index.shape[0], index.shape[1], -1).sum(axis=3)
     out = np.zeros((att.shape[0], p))
     keep = index >= 0

@@ -197,6 +197,17 @@ def test_windows_pad_and_respect_chromosomes():
         windows(E, 2, chromosomes=["1"] * 3)
 
 
+def test_window_index_is_the_windows_index_without_the_data():
+    from gslib.checks import window_index, windows
+
+    chrom = np.repeat(["1", "2", "3"], [40, 25, 35])
+    for w in (1, 7, 25, 100):
+        assert np.array_equal(window_index(100, w, chrom if w <= 25 else None),
+                              windows(np.zeros((2, 100)), w, chrom if w <= 25 else None)[1])
+    with pytest.raises(ValueError, match="window must be"):
+        window_index(10, 11)
+
+
 def test_dosage_coding_accepts_values_in_range_only():
     from gslib.checks import check_genotypes
 
