@@ -59,6 +59,7 @@ ALLOWED_TYPES: frozenset[str] = frozenset({
     "gslib.autoencoders.CodeRegressor", "gslib.autoencoders.GenotypeAutoencoder",
     "gslib.nets.build_mlp", "gslib.nets.build_cnn", "gslib.nets.build_rnn", "gslib.nets.build_conv_lstm",
     "gslib.attention.build_transformer",
+    "gslib.multienv.MultiEnvGBLUP", "gslib.multienv.MultiTraitNet",
     # scikit-learn types inside the baselines (forests, boosting, tuned models) that skops does
     # not trust by default
     "sklearn.tree._tree.Tree", "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
@@ -212,7 +213,8 @@ class SavedModel:
 
         Returns
         -------
-        (predictions as a Series indexed by id, the alignment report)
+        (predictions as a Series indexed by id, or for a model of several environments or
+        traits (chapter 9) a DataFrame with one column per environment; the alignment report)
         """
         if unknown_levels not in ("raise", "ignore"):
             raise ValueError(f"unknown_levels must be 'raise' or 'ignore'; got {unknown_levels!r}.")
@@ -239,8 +241,13 @@ class SavedModel:
         kwargs = {} if covariates is None else {"covariates": covariates}
         with warnings.catch_warnings():  # an old file's model still carries its coding: not the caller's doing
             warnings.filterwarnings("ignore", message="coding= is deprecated", category=FutureWarning)
-            pred = np.asarray(self.estimator.predict(X, **kwargs), dtype=np.float64).ravel()
-        return pd.Series(pred, index=pd.Index(genotypes.ids, name="id"), name="prediction"), report
+            pred = np.asarray(self.estimator.predict(X, **kwargs), dtype=np.float64)
+        index = pd.Index(genotypes.ids, name="id")
+        if pred.ndim == 2 and pred.shape[1] > 1:  # one column per environment or trait
+            columns = getattr(self.estimator, "environments_", None)
+            columns = [f"output {k}" for k in range(pred.shape[1])] if columns is None else list(columns)
+            return pd.DataFrame(pred, index=index, columns=columns), report
+        return pd.Series(pred.ravel(), index=index, name="prediction"), report
 
     def _as_genotypes(self, genotypes) -> Genotypes:
         """Genotypes from what :meth:`predict` accepts."""

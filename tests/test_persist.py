@@ -49,6 +49,24 @@ def test_saved_then_loaded_model_predicts_identically(tmp_path, make):
         assert json.loads(z.read("gsmodel.json"))["n_markers"] == 40
 
 
+@pytest.mark.parametrize("make", ["MultiEnvGBLUP", "MultiTraitNet"])
+def test_a_model_of_several_environments_saves_and_predicts_one_column_per_environment(tmp_path, make):
+    from gslib.multienv import MultiEnvGBLUP, MultiTraitNet
+
+    g, y = _data()
+    rng = np.random.default_rng(5)
+    Y = pd.DataFrame({"dry": y, "wet": 0.8 * y + rng.normal(size=y.size)})
+    Y.iloc[:15, 1] = np.nan  # lines not tested in the wet site
+    train, new = g.subset(rows=np.arange(60)), g.subset(rows=np.arange(60, 80))
+    model = {"MultiEnvGBLUP": lambda: MultiEnvGBLUP(genetic="unstructured"),
+             "MultiTraitNet": lambda: MultiTraitNet(epochs=3)}[make]().fit(train.X, Y.iloc[:60])
+    loaded = load_model(save_model(model, tmp_path / "m", panel=MarkerPanel.from_data(train)))
+    pred, _ = loaded.predict(new.subset(columns=np.arange(40)[::-1]))  # markers matched by name
+    assert isinstance(pred, pd.DataFrame) and list(pred.columns) == ["dry", "wet"]
+    assert list(pred.index) == list(new.ids)
+    np.testing.assert_allclose(pred.to_numpy(), model.predict(new.X), rtol=0, atol=1e-6)
+
+
 def test_files_that_are_not_models_and_unfitted_models_are_refused(tmp_path):
     from gslib.linear import GBLUP
 
