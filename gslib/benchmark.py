@@ -479,8 +479,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     if args.list:
-        print("models:", ", ".join(MODELS))
-        print("data:  ", ", ".join(DATA))
+        print("the zoo (chapters 2-8; Dask or --serial):")
+        print("  models:", ", ".join(MODELS))
+        print("  data:  ", ", ".join(DATA))
         print("chapter 9 (several environments or traits; --schemes CV1 CV2 CV0, serial):")
         print("  models:", ", ".join(zoo.ENV_MODELS))
         print("  data:  ", ", ".join(zoo.ENV_DATA))
@@ -525,8 +526,9 @@ def load_results(name: str | Path = "baselines") -> tuple[pd.DataFrame, dict]:
     """A results file and its provenance (the last run that wrote it).
 
     ``name`` is one of the files shipped with gslib (:data:`SHIPPED`: ``"baselines"``,
-    ``"nets"``, ``"cnn"``, ``"rnn"``), read from the installed package, or the path of a CSV
-    written by ``python -m gslib benchmark --out``.
+    ``"nets"``, ``"cnn"``, ``"rnn"``, ``"outlook"``, ``"attention"``, ``"multienv"``,
+    ``"curves"``), read from the installed package, or the path of a CSV written by
+    ``python -m gslib benchmark --out``.
 
     Examples
     --------

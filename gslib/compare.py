@@ -45,11 +45,16 @@ def load_matrix(data=MATRIX_DATA, files=SINGLE_TRAIT) -> pd.DataFrame:
     from .benchmark import load_results
     from .zoo import family
 
+    data = [data] if isinstance(data, str) else list(data)
+    files = [files] if isinstance(files, str) else list(files)
     frames = []
     for name in files:
         res = load_results(name)[0]
         frames.append(res[res["data"].isin(data)].assign(file=name))
     out = pd.concat(frames, ignore_index=True)
+    absent = [d for d in data if d not in set(out["data"])]
+    if absent:
+        raise ValueError(f"no results for {absent} in the files {files}.")
     twice = out.duplicated(["data", "model", "fold"], keep=False)
     if twice.any():
         first = out[twice].iloc[0]
@@ -68,14 +73,20 @@ def env_matrix(results: pd.DataFrame) -> pd.DataFrame:
 
     ``accuracy`` is ``r_genomic`` where the task has fixed covariates (the mice), ``r``
     elsewhere; ``n_train`` is ``n_test`` times the number of folds less one (each record is
-    tested in one of k folds, so a fold's training records are about k - 1 times its test ones).
+    tested in one of k folds, so a fold's training records are about k - 1 times its test ones;
+    NaN for CV0, one fold per environment, which allows no paired test).
     """
     from .zoo import family
 
+    absent = [c for c in ("data", "scheme", "env", "model", "fold", "n_test", "r", "r_genomic", "fit_seconds")
+              if c not in results.columns]
+    if absent:
+        raise ValueError(f"results lack the column(s) {absent}: env_matrix takes chapter 9's results "
+                         "(benchmark.load_results('multienv')).")
     out = results.copy()
     out["data"] = out["data"] + " " + out["scheme"] + " " + out["env"].astype(str)
     k = out.groupby("data")["fold"].transform("nunique")
-    out["n_train"] = out["n_test"] * (k - 1)
+    out["n_train"] = (out["n_test"] * (k - 1)).where(k > 1)  # one fold (CV0): no training-set size to use
     genomic = out["r_genomic"].notna()
     out["accuracy"] = np.where(genomic, out["r_genomic"], out["r"])
     out["family"] = out["model"].map(family)
@@ -85,12 +96,16 @@ def env_matrix(results: pd.DataFrame) -> pd.DataFrame:
 def missing_pairs(matrix: pd.DataFrame, models=None, data=MATRIX_DATA) -> list[tuple[str, str]]:
     """(data set, model) pairs of the zoo (``models``: default every registered model) with no
     row in ``matrix``, or fewer folds than the data set has."""
-    from .zoo import MODELS
+    from .zoo import DATA, MODELS
 
+    models = list(MODELS) if models is None else [models] if isinstance(models, str) else list(models)
+    data = [data] if isinstance(data, str) else list(data)
+    unknown = [m for m in models if m not in MODELS] + [d for d in data if d not in DATA]
+    if unknown:
+        raise ValueError(f"unknown model(s) or data set(s) {unknown}: see gslib.zoo.MODELS and gslib.zoo.DATA.")
     folds = matrix.groupby("data")["fold"].nunique()
     have = matrix.groupby(["data", "model"])["fold"].nunique()
-    return [(d, m) for m in (models or list(MODELS)) for d in data
-            if have.get((d, m), 0) < folds.get(d, 1)]
+    return [(d, m) for m in models for d in data if have.get((d, m), 0) < folds.get(d, 1)]
 
 
 def cost_table(matrix: pd.DataFrame) -> pd.DataFrame:
@@ -120,8 +135,10 @@ def which_model(matrix: pd.DataFrame, alpha: float = 0.05, saving: float = 5.0, 
     ``choice_accuracy``, ``choice_seconds``, ``choice_ci_low`` (the lower end of the 95% interval
     of the choice minus the best: how much accuracy choosing it may give up; NaN when the choice
     is the best), ``equivalent`` (how many models are not significantly worse than the best,
-    the best included) and their names, ``models``. With ten folds the test has little power:
-    "not significantly worse" is not "as good", hence the interval.
+    the best included) and their names, ``models``; ``untested``: models with fewer than two
+    folds shared with the best, which no test can compare (with one fold, as in chapter 9's CV0,
+    every other model). With ten folds the test has little power: "not significantly worse" is
+    not "as good", hence the interval.
     """
     costs = cost_table(matrix)
     rows = []
@@ -130,12 +147,13 @@ def which_model(matrix: pd.DataFrame, alpha: float = 0.05, saving: float = 5.0, 
         best = table["accuracy"].idxmax()
         wide = part.pivot_table(index="fold", columns="model", values="accuracy")
         sizes = part[part["model"] == best].set_index("fold")[["n_train", "n_test"]].mean()
-        kept, low = [best], {best: np.nan}
+        kept, low, untested = [best], {best: np.nan}, 0
         for model in table.index:
-            if model == best or model not in wide:  # not in wide: no fold with a defined r
+            if model == best:
                 continue
-            d = (wide[model] - wide[best]).dropna().to_numpy()
-            if d.size < 2:
+            d = (wide[model] - wide[best]).dropna().to_numpy() if model in wide else np.array([])
+            if d.size < 2:  # fewer than two folds shared with the best: no test
+                untested += 1
                 continue
             if independent:
                 p_value = float(stats.ttest_1samp(d, 0.0).pvalue)
@@ -155,15 +173,18 @@ def which_model(matrix: pd.DataFrame, alpha: float = 0.05, saving: float = 5.0, 
                      "best_seconds": best_seconds, "choice": choice,
                      "choice_accuracy": table.loc[choice, "accuracy"],
                      "choice_seconds": table.loc[choice, "seconds"], "choice_ci_low": low[choice],
-                     "equivalent": len(kept), "models": sorted(kept)})
+                     "equivalent": len(kept), "untested": untested, "models": sorted(kept)})
     return pd.DataFrame(rows).set_index("data")
 
 
 def curve_matrix(curves: pd.DataFrame, n_train: int | None = None) -> pd.DataFrame:
     """The learning curves at one training size (default the largest) in the shape of
-    :func:`load_matrix`, each replicate a "fold" (use :func:`which_model` with
-    ``independent=True``: the replicates are separate populations)."""
+    :func:`load_matrix`, each replicate a "fold" and ``accuracy`` the r with the true genetic
+    values (``r_true``); use :func:`which_model` with ``independent=True``: the replicates are
+    separate populations."""
     n = int(curves["n_train"].max()) if n_train is None else int(n_train)
+    if n not in set(curves["n_train"]):
+        raise ValueError(f"the curves have the training sizes {sorted(set(curves['n_train']))}; got {n}.")
     out = curves[curves["n_train"] == n].copy()
     out["fold"] = out["replicate"]
     out["accuracy"] = out["r_true"]
@@ -206,8 +227,9 @@ def curve_gaps(curves: pd.DataFrame, baseline: str = "GBLUP", metric: str = "r_t
     replicates.
 
     Returns a DataFrame indexed by (data, model) with one column ``gap_<n>`` per training size,
-    ``slope`` (mean change of the gap per doubling), ``slope_low``, ``slope_high`` (95% interval)
-    and ``p_slope``.
+    ``last_low``, ``last_high`` (95% interval of the gap at the largest size), ``slope`` (mean
+    change of the gap per doubling), ``slope_low``, ``slope_high`` (95% interval) and ``p_slope``
+    (NaN with fewer than two replicates).
     """
     wide = curves.pivot_table(index=["data", "replicate", "n_train"], columns="model", values=metric)
     rows = []

@@ -522,7 +522,10 @@ def paired_difference(scores: pd.DataFrame, a: str, b: str, metric: str = "r") -
 
 @dataclass
 class CorrectedTTest:
-    """A corrected resampled t-test (:func:`corrected_ttest`)."""
+    """A corrected resampled t-test (:func:`corrected_ttest`): the mean difference, the sample
+    sd of the differences, the corrected standard error of the mean, t on ``df`` degrees of
+    freedom and its two-sided p-value, the 95% interval of the mean, the folds where the
+    difference is positive (``wins``) and the number of folds."""
 
     mean: float
     sd: float
@@ -561,6 +564,8 @@ def corrected_ttest(differences, n_train: float, n_test: float) -> CorrectedTTes
     (1.8304, 4, 0.141)
     """
     d = np.asarray(differences, dtype=np.float64)
+    if d.ndim != 1:
+        raise ValueError(f"differences must be one per fold (1-D); got shape {d.shape}.")
     d = d[~np.isnan(d)]
     k = d.size
     if k < 2:
@@ -568,6 +573,8 @@ def corrected_ttest(differences, n_train: float, n_test: float) -> CorrectedTTes
     if not (n_train > 0 and n_test > 0):
         raise ValueError(f"n_train and n_test must be positive; got {n_train}, {n_test}.")
     sd = float(d.std(ddof=1))
+    if sd <= 1e-12 * max(1.0, float(np.abs(d).max())):  # equal differences: rounding, not variance
+        sd = 0.0
     se = float(np.sqrt((1.0 / k + n_test / n_train) * sd**2))
     mean = float(d.mean())
     t = mean / se if se > 0 else (0.0 if mean == 0 else float(np.copysign(np.inf, mean)))
@@ -589,6 +596,9 @@ def holm(p_values, alpha: float = 0.05) -> np.ndarray:
     [True, False, False, True]
     """
     p = np.asarray(p_values, dtype=np.float64)
+    if p.ndim != 1 or np.isnan(p).any() or (p < 0).any() or (p > 1).any():
+        raise ValueError("p_values must be a 1-D list of p-values in [0, 1], without NaN; got "
+                         f"{np.array2string(p, threshold=6)}.")
     order = np.argsort(p, kind="stable")
     m = p.size
     passes = p[order] <= alpha / (m - np.arange(m))
@@ -604,7 +614,8 @@ def paired_ttests(scores: pd.DataFrame, baseline: str = "GBLUP", metric: str = "
     :func:`corrected_ttest` of the per-fold differences in ``metric``, with the fold sizes of
     ``scores`` (``n_train``, ``n_test``, means over the paired folds).
 
-    Returns a DataFrame indexed by (``by``..., model) with the columns of :class:`CorrectedTTest`.
+    Returns a DataFrame indexed by (``by``..., model) with the columns of :class:`CorrectedTTest`;
+    a model with fewer than two folds shared with the baseline in a group has no row there.
 
     Examples
     --------
@@ -615,6 +626,19 @@ def paired_ttests(scores: pd.DataFrame, baseline: str = "GBLUP", metric: str = "
     """
     by = list(by)
     keys = ["repeat", "fold"] if "repeat" in scores.columns else ["fold"]
+    needed = [*by, *keys, "model", metric, "n_train", "n_test"]
+    absent = [c for c in needed if c not in scores.columns]
+    if absent:
+        raise ValueError(f"scores lack the column(s) {absent} (cross_validate's scores and the results files "
+                         "have them).")
+    if baseline not in set(scores["model"]):
+        raise ValueError(f"the baseline {baseline!r} is not among the models of scores: "
+                         f"{sorted(set(scores['model']))}.")
+    twice = scores.duplicated([*by, *keys, "model"])
+    if twice.any():
+        first = scores[twice].iloc[0]
+        raise ValueError(f"more than one row for {dict(first[[*by, *keys, 'model']])}: each (group, fold, model) "
+                         "must be scored once.")
     rows = []
     for group, part in scores.groupby(by, sort=False):
         wide = part.pivot_table(index=keys, columns="model", values=metric)

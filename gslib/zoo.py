@@ -448,7 +448,8 @@ def family(model_name: str) -> str:
     for name, members in FAMILIES.items():
         if any(model_name == m or (m.endswith("-") and model_name.startswith(m)) for m in members):
             return name
-    raise ValueError(f"{model_name!r} is in no family of zoo.FAMILIES; add it there.")
+    raise ValueError(f"{model_name!r} is not a model of zoo.MODELS or zoo.ENV_MODELS (none of zoo.FAMILIES "
+                     "has it); a model added to the zoo needs a family there.")
 
 
 # ----------------------------------------------------------------------------- chapter 10: learning curves
@@ -522,6 +523,9 @@ def curve_genotypes(replicate: int, *, cache=None, **settings):
     from .genotypes import Genotypes
     from .simulate import simulate_genotypes
 
+    unknown = sorted(set(settings) - set(CURVES))
+    if unknown:
+        raise ValueError(f"unknown learning-curve setting(s) {unknown}; the settings are {sorted(CURVES)}.")
     kw = {**CURVES, **settings}
     n, p, seed = kw["n_test"] + max(kw["n_train"]), kw["p"], CURVE_SEED + int(replicate)
     path = None
@@ -557,13 +561,16 @@ def curve_task(name: str, replicate: int, n: int, *, cache=None, **settings) -> 
     >>> int((t.folds == 1).sum()), int((~np.isnan(t.data.y)).sum())
     (40, 100)
     """
+    import hashlib
+    import json
+
     from .simulate import simulate_trait
 
     arch, H2 = _curve_name(name)
     kw = {**CURVES, **settings}
     if n not in kw["n_train"]:
         raise ValueError(f"the training size must be one of {kw['n_train']}; got {n!r}.")
-    geno = curve_genotypes(replicate, cache=cache, **settings)
+    geno = curve_genotypes(replicate, cache=cache, **settings)  # (checks the settings' names)
     # the same QTL, effects and noise pattern at both heritabilities (only the noise's scale differs)
     trait = simulate_trait(geno.X, **CURVE_TRAITS[arch], H2=H2, chromosomes=geno.map["chr"].to_numpy(),
                            random_state=CURVE_SEED + 100 * int(replicate) + list(CURVE_TRAITS).index(arch))
@@ -576,7 +583,9 @@ def curve_task(name: str, replicate: int, n: int, *, cache=None, **settings) -> 
     data = Dataset(X=geno.X, y=y, ids=geno.ids, markers=geno.markers, name=name, trait=f"H2={H2:g}",
                    source_coding="012", folds=folds, map=geno.map,
                    notes=[geno.source], truth={"g": trait.g, "h2": trait.h2, "H2": trait.H2})
-    return Task(f"{name}-n{n}-r{replicate}", data, folds, None,
+    # other settings, another name: the per-fold cache is kept under the task's name
+    tag = "" if not settings else "-" + hashlib.sha1(json.dumps(sorted(settings.items())).encode()).hexdigest()[:8]
+    return Task(f"{name}-n{n}-r{replicate}{tag}", data, folds, None,
                 f"simulated {arch} trait (H2 {H2:g}), {kw['p']} markers, one population; training set "
                 f"{n}, test set {kw['n_test']}; replicate {replicate} (seed {CURVE_SEED + int(replicate)})")
 

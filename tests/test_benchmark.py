@@ -317,6 +317,11 @@ def test_learning_curve_tasks_nest_training_sets_share_test_sets_and_cache_genot
         zoo.curve_task("curve-additive-H0.7", 0, 150, **SMALL_CURVES)
     with pytest.raises(ValueError, match="unknown learning-curve data set"):
         zoo.curve_task("curve-dominant-H0.7", 0, 100, **SMALL_CURVES)
+    with pytest.raises(ValueError, match=r"unknown learning-curve setting\(s\) \['markers'\]"):
+        zoo.curve_task("curve-additive-H0.7", 0, 500, markers=300)
+    # other settings, another task name: the per-fold cache never mixes them up
+    other_p = zoo.curve_task("curve-additive-H0.7", 0, 100, cache=tmp_path, **{**SMALL_CURVES, "p": 200})
+    assert other_p.name != small.name and other_p.data.p == 200
 
 
 def test_learning_curve_benchmark_rises_with_n_and_resumes_from_its_cache(tmp_path, monkeypatch, capsys):

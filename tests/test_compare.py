@@ -76,8 +76,8 @@ def test_load_matrix_refuses_a_fold_counted_twice(monkeypatch):
                          "r_genomic": np.nan, "fit_seconds": 1.0, "n_train": 9, "n_test": 1})
     monkeypatch.setattr(benchmark, "load_results", lambda name: (rows, {}))
     with pytest.raises(ValueError, match="wheat-E1 / GBLUP fold 1 is in more than one results file"):
-        compare.load_matrix(files=("a", "b"))
-    one = compare.load_matrix(files=("a",))
+        compare.load_matrix(data=("wheat-E1",), files=("a", "b"))
+    one = compare.load_matrix(data="wheat-E1", files="a")  # a name alone is a list of one
     assert one["accuracy"].tolist() == [0.5, 0.6] and set(one["family"]) == {"linear and kernel"}
 
 
@@ -85,13 +85,15 @@ def test_the_genomic_part_is_compared_where_covariates_predict_the_phenotype(mon
     rows = pd.DataFrame({"data": ["mice-BMI", "wheat-E1"], "model": "GBLUP", "fold": 1, "r": [0.54, 0.5],
                          "r_genomic": [0.24, np.nan], "fit_seconds": 1.0, "n_train": 9, "n_test": 1})
     monkeypatch.setattr(benchmark, "load_results", lambda name: (rows, {}))
-    assert compare.load_matrix(files=("a",))["accuracy"].tolist() == [0.24, 0.5]
+    assert compare.load_matrix(data=("mice-BMI", "wheat-E1"), files=("a",))["accuracy"].tolist() == [0.24, 0.5]
+    with pytest.raises(ValueError, match=r"no results for \['wheat-E9'\]"):
+        compare.load_matrix(data=("wheat-E1", "wheat-E9"), files=("a",))
 
 
 def test_every_zoo_model_has_a_family():
     assert {zoo.family(m) for m in [*zoo.MODELS, *zoo.ENV_MODELS]} == set(zoo.FAMILIES)
     assert zoo.family("MTDL") == "fully connected" and zoo.family("GxE-RN") == "multi-environment mixed models"
-    with pytest.raises(ValueError, match="in no family"):
+    with pytest.raises(ValueError, match="is not a model of zoo.MODELS or zoo.ENV_MODELS"):
         zoo.family("Perceptron-2")
 
 
@@ -102,3 +104,22 @@ def test_cpu_hours_count_a_multi_environment_fold_once(monkeypatch):
     monkeypatch.setattr(benchmark, "SHIPPED", ("single", "multienv"))
     monkeypatch.setattr(benchmark, "load_results", lambda name: ({"single": single, "multienv": env}[name], {}))
     assert compare.cpu_hours().to_dict() == {"single": 1.0, "multienv": 1.5}
+
+
+def test_bad_input_is_named():
+    matrix = _fold_rows("GBLUP", np.array([0.5, 0.6, 0.55]), 1.0, data="wheat-E1")
+    assert compare.missing_pairs(matrix, models="GBLUP", data="wheat-E1") == []  # names, not letters
+    with pytest.raises(ValueError, match=r"unknown model\(s\) or data set\(s\) \['Foo'\]"):
+        compare.missing_pairs(matrix, models=["Foo"])
+    with pytest.raises(ValueError, match="results lack the column"):
+        compare.env_matrix(matrix)
+    curves = pd.DataFrame({"data": "c", "model": "GBLUP", "replicate": [0, 1], "n_train": 100, "r_true": 0.5,
+                           "fit_seconds": 1.0})
+    with pytest.raises(ValueError, match=r"training sizes \[100\]; got 700"):
+        compare.curve_matrix(curves, 700)
+
+
+def test_which_model_says_what_one_fold_cannot_test():
+    one = pd.concat([_fold_rows("a", np.array([0.5]), 1.0), _fold_rows("b", np.array([0.4]), 0.1)])
+    row = compare.which_model(one).loc["d"]
+    assert row["best"] == "a" and row["equivalent"] == 1 and row["untested"] == 1

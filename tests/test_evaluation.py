@@ -177,6 +177,22 @@ def test_holm_by_hand():
 def test_corrected_ttest_bad_input():
     with pytest.raises(ValueError, match="at least 2 paired folds"):
         corrected_ttest([0.1, np.nan], 80, 20)
+    with pytest.raises(ValueError, match="one per fold"):
+        corrected_ttest(np.ones((2, 3)), 80, 20)
+    same = corrected_ttest([0.1, 0.1, 0.1], 80, 20)  # equal differences: no variance, not rounding noise
+    assert same.sd == 0 and same.t == np.inf and same.p_value == 0
+    with pytest.raises(ValueError, match="p-values in"):
+        holm([0.01, np.nan, 0.02])
+    with pytest.raises(ValueError, match="p-values in"):
+        holm([0.01, 1.5])
+    scores = pd.DataFrame({"data": "d", "fold": [1, 2] * 2, "model": ["a"] * 2 + ["GBLUP"] * 2,
+                           "r": [0.5, 0.6, 0.4, 0.45], "n_train": 90, "n_test": 10})
+    with pytest.raises(ValueError, match="baseline 'GBLUPP' is not among"):
+        paired_ttests(scores, baseline="GBLUPP")
+    with pytest.raises(ValueError, match=r"lack the column\(s\) \['n_train'\]"):
+        paired_ttests(scores.drop(columns="n_train"))
+    with pytest.raises(ValueError, match="more than one row"):
+        paired_ttests(pd.concat([scores, scores.iloc[:1]]))
     with pytest.raises(ValueError, match="must be positive"):
         corrected_ttest([0.1, 0.2], 0, 20)
 
