@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .evaluation import corrected_ttest
 
@@ -155,13 +154,8 @@ def which_model(matrix: pd.DataFrame, alpha: float = 0.05, saving: float = 5.0, 
             if d.size < 2:  # fewer than two folds shared with the best: no test
                 untested += 1
                 continue
-            if independent:
-                p_value = float(stats.ttest_1samp(d, 0.0).pvalue)
-                half = stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
-                ci_low = float(d.mean() - half)
-            else:
-                test = corrected_ttest(d, sizes["n_train"], sizes["n_test"])
-                p_value, ci_low = test.p_value, test.ci_low
+            test = corrected_ttest(d, 1, 0) if independent else corrected_ttest(d, sizes["n_train"], sizes["n_test"])
+            p_value, ci_low = test.p_value, test.ci_low
             if p_value >= alpha:
                 kept.append(model)
                 low[model] = ci_low
@@ -243,15 +237,14 @@ def curve_gaps(curves: pd.DataFrame, baseline: str = "GBLUP", metric: str = "r_t
                    "last_low": np.nan, "last_high": np.nan,
                    "slope": np.nan, "slope_low": np.nan, "slope_high": np.nan, "p_slope": np.nan}
             last = gap[gap.columns.max()].dropna().to_numpy()
-            if last.size >= 2:
-                half = stats.t.ppf(0.975, last.size - 1) * last.std(ddof=1) / np.sqrt(last.size)
-                row.update(last_low=last.mean() - half, last_high=last.mean() + half)
+            if last.size >= 2:  # independent replicates: the plain paired test (n_test = 0)
+                test = corrected_ttest(last, 1, 0)
+                row.update(last_low=test.ci_low, last_high=test.ci_high)
             x = np.log2(np.asarray(gap.columns, dtype=float))
             slopes = np.array([np.polyfit(x[ok], g[ok], 1)[0] for g in gap.to_numpy()
                                if (ok := ~np.isnan(g)).sum() >= 2])
             if slopes.size >= 2:
-                half = stats.t.ppf(0.975, slopes.size - 1) * slopes.std(ddof=1) / np.sqrt(slopes.size)
-                row.update(slope=slopes.mean(), slope_low=slopes.mean() - half, slope_high=slopes.mean() + half,
-                           p_slope=float(stats.ttest_1samp(slopes, 0.0).pvalue))
+                test = corrected_ttest(slopes, 1, 0)
+                row.update(slope=test.mean, slope_low=test.ci_low, slope_high=test.ci_high, p_slope=test.p_value)
             rows.append(row)
     return pd.DataFrame(rows).set_index(["data", "model"])

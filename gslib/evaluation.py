@@ -555,7 +555,9 @@ def corrected_ttest(differences, n_train: float, n_test: float) -> CorrectedTTes
     Parameters
     ----------
     differences : array (k,), one per test fold (NaN dropped)
-    n_train, n_test : training and test set sizes (their mean over folds if they vary)
+    n_train, n_test : training and test set sizes (their mean over folds if they vary);
+        ``n_test=0`` gives the plain paired t-test, for differences that are independent
+        (separate replicates, each with its own data)
 
     Examples
     --------
@@ -570,8 +572,8 @@ def corrected_ttest(differences, n_train: float, n_test: float) -> CorrectedTTes
     k = d.size
     if k < 2:
         raise ValueError(f"a t-test needs at least 2 paired folds; got {k}.")
-    if not (n_train > 0 and n_test > 0):
-        raise ValueError(f"n_train and n_test must be positive; got {n_train}, {n_test}.")
+    if not (n_train > 0 and n_test >= 0):
+        raise ValueError(f"n_train must be positive and n_test at least 0; got {n_train}, {n_test}.")
     sd = float(d.std(ddof=1))
     if sd <= 1e-12 * max(1.0, float(np.abs(d).max())):  # equal differences: rounding, not variance
         sd = 0.0

@@ -161,6 +161,8 @@ def test_corrected_ttest_equals_a_hand_computation():
     # with test sets negligible against training sets the correction vanishes: the plain test
     tiny = corrected_ttest(d, n_train=1e12, n_test=1)
     assert tiny.t == pytest.approx(plain.statistic) and tiny.p_value == pytest.approx(plain.pvalue)
+    none = corrected_ttest(d, n_train=1, n_test=0)  # independent differences: exactly the plain test
+    assert none.t == pytest.approx(plain.statistic) and none.p_value == pytest.approx(plain.pvalue)
 
 
 def test_holm_by_hand():
