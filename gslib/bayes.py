@@ -306,6 +306,25 @@ def _fixed_effects(W: np.ndarray, WtW_inv: np.ndarray, chol: np.ndarray, e: np.n
 
 
 @njit(cache=True)
+def _inverse_gaussian(rng: np.random.Generator, mean: float, shape: float) -> float:  # pragma: no cover
+    """One draw from the inverse Gaussian (Wald) distribution, safe for any ``mean / shape``.
+
+    The method of Michael, Schucany and Haas (1976), as in ``numpy.random.Generator.wald`` and
+    with the same two random numbers (a standard normal, then a uniform), but the smaller root
+    is computed as ``mean / (1 + w + sqrt(w^2 + 2 w))`` with ``w = mean z^2 / (2 shape)``,
+    instead of ``mean (1 + w - sqrt(w^2 + 2 w))``: when ``w`` is large (a marker effect near
+    zero gives BayesLasso's ``1 / tau2`` a huge mean) the second form cancels to exactly 0,
+    and ``1 / 0`` stopped the chain. Draws are capped at 1e300 (so ``tau2`` stays a normal float).
+    """
+    z = rng.standard_normal()
+    w = mean * z * z / (2.0 * shape)
+    x = mean / (1.0 + w + np.sqrt(w * (w + 2.0)))
+    if rng.random() <= mean / (mean + x):
+        return x
+    return min(mean / x * mean, 1e300)
+
+
+@njit(cache=True)
 def _gibbs(kind: int, common_variance: bool, sample_pi: bool, sample_scale: bool, fixed_b: bool,
            fixed_e: bool, A: np.ndarray, center: np.ndarray, colsum: np.ndarray, xx: np.ndarray, n_obs: int,
            W: np.ndarray, WtW_inv: np.ndarray, chol: np.ndarray, e: np.ndarray, b: np.ndarray,
@@ -387,7 +406,7 @@ def _gibbs(kind: int, common_variance: bool, sample_pi: bool, sample_scale: bool
             lambda2 = hyp[_LAMBDA2]
             for j in range(p):
                 b2 = max(beta[j] * beta[j], 1e-300)
-                var[j] = 1.0 / rng.wald(np.sqrt(lambda2 * sigma2_e / b2), lambda2)
+                var[j] = 1.0 / _inverse_gaussian(rng, np.sqrt(lambda2 * sigma2_e / b2), lambda2)
             total = 0.0
             for j in range(p):
                 total += var[j]
@@ -785,6 +804,7 @@ class BayesLasso(_BayesBase):
 
     _method = "BayesLasso"
     _kind = _LASSO
+    _revision = 2  # the stable inverse-Gaussian draw (issue #22): folds cached before are not reused
 
     def _init_state(self, p, vy, msx):
         lambda2 = 2 * (1 - self.R2) / self.R2 * msx

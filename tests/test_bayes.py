@@ -256,3 +256,40 @@ def test_rhat_on_wheat(name):
     model.set_params(n_chains=2)
     diag = model.fit(X, task.data.y).diagnostics()
     assert (diag["r_hat"] < 1.05).all(), diag
+
+
+# ----------------------------------------------------------------------------- BayesLasso's 1 / tau2 draw
+def _inverse_gaussian_draws(mean: float, shape: float, n: int, seed: int) -> np.ndarray:
+    from gslib.bayes import _inverse_gaussian
+
+    rng = np.random.default_rng(seed)
+    return np.array([_inverse_gaussian(rng, mean, shape) for _ in range(n)])
+
+
+def test_inverse_gaussian_equals_numpy_wald_where_that_is_exact():
+    """Same random numbers in the same order as Generator.wald: the same draws, to 1e-9 (numpy's
+    form loses a few digits as mean / shape grows)."""
+    for mean, shape in [(1.0, 1.0), (0.3, 5.0), (40.0, 2.0)]:
+        ours = _inverse_gaussian_draws(mean, shape, 2000, seed=7)
+        numpy_draws = np.random.default_rng(7)
+        ref = np.array([numpy_draws.wald(mean, shape) for _ in range(2000)])
+        np.testing.assert_allclose(ours, ref, rtol=1e-9)
+
+
+@pytest.mark.parametrize("mean, shape", [(1.0, 2.0), (1e12, 1e-3), (1e150, 80.0)])
+def test_inverse_gaussian_has_its_chi_square_pivot_at_any_scale(mean, shape):
+    """lambda (X - mu)^2 / (mu^2 X) is chi-square with 1 df for X ~ IG(mu, lambda) (Shuster 1968),
+    at any mu / lambda. There the textbook form cancels (numpy's wald gives zeros, negative values
+    or mu itself; inside numba a zero, and BayesLasso's 1 / 0 on mice-BMI, fold 4), while the
+    stable draw stays positive and keeps the pivot's distribution."""
+    from scipy import stats
+
+    def pivot(x):
+        return shape * ((x - mean) / mean) ** 2 / x
+
+    x = _inverse_gaussian_draws(mean, shape, 4000, seed=3)
+    assert np.isfinite(x).all() and (x > 0).all()
+    assert stats.kstest(pivot(x), stats.chi2(1).cdf).pvalue > 0.01
+    if mean / shape > 1e10:
+        ref = np.random.default_rng(3).wald(mean, shape, size=4000)
+        assert (ref <= 0).any() or stats.kstest(pivot(ref), stats.chi2(1).cdf).pvalue < 1e-6
