@@ -509,7 +509,12 @@ class PairedComparison:
 
 
 def paired_difference(scores: pd.DataFrame, a: str, b: str, metric: str = "r") -> PairedComparison:
-    """Mean difference ``a - b`` in ``metric`` over the folds both models share."""
+    """Mean difference ``a - b`` in ``metric`` over the folds both models share.
+
+    The 95% interval is the plain paired t interval, which treats the folds as independent;
+    folds of one cross-validation share training records, so for them :func:`corrected_ttest`
+    gives the honest (wider) interval.
+    """
     wide = scores.pivot_table(index=["repeat", "fold"], columns="model", values=metric)
     if a not in wide or b not in wide:
         raise ValueError(f"models {a!r} and {b!r} must both be in scores; found {list(wide.columns)}.")
